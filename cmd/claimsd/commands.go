@@ -1,0 +1,304 @@
+package main
+
+import (
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"sort"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/claimsd/claimsd/config"
+	"github.com/claimsd/claimsd/store"
+)
+
+func (c *cli) loadConfig() (*config.Config, error) {
+	if c.configPath == "" {
+		return nil, usageErr("no configuration: pass --config FILE or set CLAIMSD_CONFIG (claimsd config example prints one)")
+	}
+	return config.Load(c.configPath)
+}
+
+func newFlags(name string, stderr io.Writer) *flag.FlagSet {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	return fs
+}
+
+func parseFlags(fs *flag.FlagSet, args []string) error {
+	if err := fs.Parse(args); err != nil {
+		return exitError{code: 2, err: err}
+	}
+	return nil
+}
+
+func (c *cli) run(args []string) error {
+	fs := newFlags("run", c.stderr)
+	once := fs.Bool("once", false, "process all mail waiting now, then exit")
+	nowFlag := fs.String("now", "", "with --once: the time to act as (RFC 3339)")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	cfg, err := c.loadConfig()
+	if err != nil {
+		return err
+	}
+	now := time.Now
+	if *nowFlag != "" {
+		if !*once {
+			return usageErr("--now needs --once")
+		}
+		t, err := time.Parse(time.RFC3339, *nowFlag)
+		if err != nil {
+			return usageErr("--now %q: want RFC 3339, e.g. 2026-11-30T08:00:00+01:00", *nowFlag)
+		}
+		now = func() time.Time { return t }
+	}
+	log := newLogger(cfg.Log, c.stderr)
+	d, err := openDaemon(cfg, log, now)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	if !*once {
+		return d.serve(c.ctx)
+	}
+	st, err := d.watcher.RunOnce(c.ctx)
+	if err != nil {
+		return fmt.Errorf("run once: %w", err)
+	}
+	is := d.intake.Stats()
+	fmt.Fprintf(c.stdout, "fetched %d, committed %d, new cases %d, duplicates %d, unparsable %d, unfiled %d, marked %d\n",
+		st.Fetched, is.Committed, is.NewCases, is.Duplicates, is.ParseFailed, is.Unfiled, st.Marked)
+	return nil
+}
+
+// openReader asks the running daemon, or reads the file itself when no
+// daemon runs.
+func (c *cli) openReader() (reader, func(), error) {
+	cfg, err := c.loadConfig()
+	if err != nil {
+		return nil, nil, err
+	}
+	if conn, err := net.DialTimeout("unix", cfg.SocketPath(), time.Second); err == nil {
+		conn.Close()
+		return dialControl(cfg.SocketPath()), func() {}, nil
+	}
+	db, err := store.Open(cfg.DataDir, store.Options{ReadOnly: true})
+	if errors.Is(err, store.ErrLocked) {
+		return nil, nil, fmt.Errorf("%w, and its control socket %s does not answer: is the daemon stuck?", err, cfg.SocketPath())
+	}
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, nil, fmt.Errorf("no store in %s yet: run claimsd run first", cfg.DataDir)
+	}
+	if err != nil {
+		return nil, nil, err
+	}
+	return storeReader{db: db}, func() { db.Close() }, nil
+}
+
+func (c *cli) printJSON(v any) error {
+	enc := json.NewEncoder(c.stdout)
+	enc.SetIndent("", "  ")
+	return enc.Encode(v)
+}
+
+func (c *cli) cases(args []string) error {
+	if len(args) == 0 {
+		return usageErr("cases: want list or show")
+	}
+	switch args[0] {
+	case "list":
+		fs := newFlags("cases list", c.stderr)
+		status := fs.String("status", "", "only cases in this status (open, waiting, resolved, rejected)")
+		asJSON := fs.Bool("json", false, "print JSON")
+		if err := parseFlags(fs, args[1:]); err != nil {
+			return err
+		}
+		r, done, err := c.openReader()
+		if err != nil {
+			return err
+		}
+		defer done()
+		cases, err := r.ListCases(c.ctx, store.CaseFilter{Status: *status})
+		if err != nil {
+			return err
+		}
+		if cases == nil {
+			cases = []store.Case{}
+		}
+		if *asJSON {
+			return c.printJSON(cases)
+		}
+		printCases(c.stdout, cases)
+		return nil
+	case "show":
+		fs := newFlags("cases show", c.stderr)
+		asJSON := fs.Bool("json", false, "print JSON")
+		// Accept the id before or after the flags.
+		var id string
+		rest := args[1:]
+		if len(rest) > 0 && !strings.HasPrefix(rest[0], "-") {
+			id, rest = rest[0], rest[1:]
+		}
+		if err := parseFlags(fs, rest); err != nil {
+			return err
+		}
+		if id == "" && fs.NArg() > 0 {
+			id = fs.Arg(0)
+		}
+		if id == "" {
+			return usageErr("cases show: want a case id")
+		}
+		r, done, err := c.openReader()
+		if err != nil {
+			return err
+		}
+		defer done()
+		v, err := r.ShowCase(c.ctx, strings.ToUpper(id))
+		if err != nil {
+			return err
+		}
+		if *asJSON {
+			return c.printJSON(v)
+		}
+		printCase(c.stdout, v)
+		return nil
+	}
+	return usageErr("cases: unknown subcommand %q (want list or show)", args[0])
+}
+
+func (c *cli) messages(args []string) error {
+	if len(args) == 0 || args[0] != "list" {
+		return usageErr("messages: want list")
+	}
+	fs := newFlags("messages list", c.stderr)
+	unfiled := fs.Bool("unfiled", false, "messages kept without a case (the default)")
+	failed := fs.Bool("failed", false, "messages that did not parse (kept raw)")
+	asJSON := fs.Bool("json", false, "print JSON")
+	if err := parseFlags(fs, args[1:]); err != nil {
+		return err
+	}
+	r, done, err := c.openReader()
+	if err != nil {
+		return err
+	}
+	defer done()
+	msgs, err := r.ListMessages(c.ctx, store.MessageFilter{Unfiled: *unfiled || !*failed, ParseFailed: *failed})
+	if err != nil {
+		return err
+	}
+	if msgs == nil {
+		msgs = []store.Message{}
+	}
+	if *asJSON {
+		return c.printJSON(msgs)
+	}
+	tw := tabwriter.NewWriter(c.stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "SEQ\tRECEIVED\tKIND\tFROM\tSUBJECT\tWHY")
+	for _, m := range msgs {
+		why := m.ThreadNote
+		if m.ParseError != "" {
+			why = m.ParseError
+		}
+		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\n", m.Seq, m.ReceivedAt.Format("2006-01-02 15:04"), m.Kind, m.From, clip(m.Subject, 50), clip(why, 60))
+	}
+	return tw.Flush()
+}
+
+func (c *cli) stats(args []string) error {
+	fs := newFlags("stats", c.stderr)
+	asJSON := fs.Bool("json", false, "print JSON")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	r, done, err := c.openReader()
+	if err != nil {
+		return err
+	}
+	defer done()
+	v, err := r.Stats(c.ctx)
+	if err != nil {
+		return err
+	}
+	if *asJSON {
+		return c.printJSON(v)
+	}
+	names := make([]string, 0, len(v.Counters))
+	for k := range v.Counters {
+		names = append(names, k)
+	}
+	sort.Strings(names)
+	for _, k := range names {
+		fmt.Fprintf(c.stdout, "%-24s %d\n", k, v.Counters[k])
+	}
+	if v.Mailbox != nil {
+		fmt.Fprintf(c.stdout, "%-24s %v\n%-24s %s\n", "imap_connected", v.Mailbox.Connected, "imap_last_success", v.Mailbox.LastSuccess.Format(time.RFC3339))
+		if v.Mailbox.LastError != "" {
+			fmt.Fprintf(c.stdout, "%-24s %s\n", "imap_last_error", v.Mailbox.LastError)
+		}
+	}
+	return nil
+}
+
+func (c *cli) config(args []string) error {
+	if len(args) == 0 {
+		return usageErr("config: want check or example")
+	}
+	switch args[0] {
+	case "example":
+		_, err := c.stdout.Write(config.Example())
+		return err
+	case "check":
+		cfg, err := c.loadConfig()
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(c.stdout, "%s: ok\n%s", c.configPath, cfg)
+		return nil
+	}
+	return usageErr("config: unknown subcommand %q (want check or example)", args[0])
+}
+
+func printCases(w io.Writer, cases []store.Case) {
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "ID\tSTATUS\tRECEIVED\tMSGS\tCUSTOMER\tSUBJECT")
+	for _, cs := range cases {
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%s\t%s\n", cs.ID, cs.Status, cs.ReceivedAt.Format("2006-01-02 15:04"), cs.Messages, cs.Customer, clip(cs.Subject, 60))
+	}
+	tw.Flush()
+}
+
+func printCase(w io.Writer, v caseView) {
+	fmt.Fprintf(w, "%s  %s\n  customer: %s <%s>\n  subject:  %s\n  received: %s\n  messages: %d\n",
+		v.ID, v.Status, v.CustomerName, v.Customer, v.Subject, v.ReceivedAt.Format(time.RFC3339), len(v.MessageList))
+	for _, m := range v.MessageList {
+		fmt.Fprintf(w, "\n  --- #%d %s  %s <%s>\n      kind: %s (%s)\n      threaded_by: %s", m.Seq, m.ReceivedAt.Format("2006-01-02 15:04"), m.FromName, m.From, m.Kind, m.KindReason, m.ThreadedBy)
+		if m.ThreadNote != "" {
+			fmt.Fprintf(w, " (%s)", m.ThreadNote)
+		}
+		fmt.Fprintf(w, "\n      subject: %s\n", m.Subject)
+		for _, a := range m.Attachments {
+			fmt.Fprintf(w, "      attachment: %s (%s, %d bytes, sha256 %s)\n", a.Name, a.ContentType, a.Size, a.SHA256[:min(12, len(a.SHA256))])
+		}
+		if m.ParseError != "" {
+			fmt.Fprintf(w, "      parse error: %s\n", m.ParseError)
+		}
+		for _, line := range strings.Split(strings.TrimSpace(m.Text), "\n") {
+			fmt.Fprintf(w, "      | %s\n", line)
+		}
+	}
+}
+
+func clip(s string, n int) string {
+	s = strings.Join(strings.Fields(s), " ")
+	if r := []rune(s); len(r) > n {
+		return string(r[:n-1]) + "…"
+	}
+	return s
+}

@@ -1,0 +1,225 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"time"
+
+	"github.com/claimsd/claimsd/mailbox"
+	"github.com/claimsd/claimsd/store"
+)
+
+// The running daemon holds the bbolt file lock, so the CLI reads through
+// the daemon: a small HTTP API on a unix socket in data_dir (mode 0600,
+// so only the daemon's user can read cases). Without a daemon the CLI
+// opens the file read-only itself.
+
+// caseView is a case with its messages, as `cases show` prints it.
+type caseView struct {
+	store.Case
+	MessageList []store.Message `json:"messages"`
+}
+
+// statsView is what `stats` prints.
+type statsView struct {
+	Counters map[string]uint64 `json:"counters"`
+	Mailbox  *mailbox.State    `json:"mailbox,omitempty"` // only from a running daemon
+}
+
+// reader is what the read-only commands need; served by the store
+// directly or by the daemon over the socket.
+type reader interface {
+	ListCases(ctx context.Context, f store.CaseFilter) ([]store.Case, error)
+	ShowCase(ctx context.Context, id string) (caseView, error)
+	ListMessages(ctx context.Context, f store.MessageFilter) ([]store.Message, error)
+	Stats(ctx context.Context) (statsView, error)
+}
+
+type storeReader struct {
+	db      *store.DB
+	watcher *mailbox.Watcher // nil when not running
+}
+
+func (r storeReader) ListCases(_ context.Context, f store.CaseFilter) (out []store.Case, err error) {
+	err = r.db.View(func(tx *store.Tx) error {
+		out, err = tx.ListCases(f)
+		return err
+	})
+	return out, err
+}
+
+func (r storeReader) ShowCase(_ context.Context, id string) (v caseView, err error) {
+	err = r.db.View(func(tx *store.Tx) error {
+		c, ok, err := tx.Case(id)
+		if err != nil {
+			return err
+		}
+		if !ok {
+			return fmt.Errorf("case %s: %w", id, store.ErrNotFound)
+		}
+		msgs, err := tx.CaseMessages(id)
+		v = caseView{Case: c, MessageList: msgs}
+		return err
+	})
+	return v, err
+}
+
+func (r storeReader) ListMessages(_ context.Context, f store.MessageFilter) (out []store.Message, err error) {
+	err = r.db.View(func(tx *store.Tx) error {
+		out, err = tx.ListMessages(f)
+		return err
+	})
+	return out, err
+}
+
+func (r storeReader) Stats(context.Context) (statsView, error) {
+	var v statsView
+	err := r.db.View(func(tx *store.Tx) error {
+		v.Counters = tx.Counters()
+		return nil
+	})
+	if r.watcher != nil {
+		st := r.watcher.State()
+		v.Mailbox = &st
+	}
+	return v, err
+}
+
+// control is the daemon's side of the socket.
+type control struct {
+	srv  *http.Server
+	path string
+}
+
+func startControl(path string, r reader, log *slog.Logger) (*control, error) {
+	// We hold the database lock, so a socket file left here is stale.
+	if err := os.Remove(path); err != nil && !errors.Is(err, os.ErrNotExist) {
+		return nil, fmt.Errorf("remove stale control socket: %w", err)
+	}
+	ln, err := net.Listen("unix", path)
+	if err != nil {
+		return nil, fmt.Errorf("listen on control socket %s: %w", path, err)
+	}
+	if err := os.Chmod(path, 0o600); err != nil {
+		ln.Close()
+		return nil, fmt.Errorf("restrict control socket: %w", err)
+	}
+	mux := http.NewServeMux()
+	reply := func(w http.ResponseWriter, v any, err error) {
+		if errors.Is(err, store.ErrNotFound) {
+			http.Error(w, err.Error(), http.StatusNotFound)
+			return
+		}
+		if err != nil {
+			log.Error("control request failed", "err", err)
+			http.Error(w, err.Error(), http.StatusInternalServerError)
+			return
+		}
+		w.Header().Set("Content-Type", "application/json")
+		json.NewEncoder(w).Encode(v)
+	}
+	mux.HandleFunc("GET /v1/cases", func(w http.ResponseWriter, req *http.Request) {
+		v, err := r.ListCases(req.Context(), store.CaseFilter{Status: req.URL.Query().Get("status")})
+		reply(w, v, err)
+	})
+	mux.HandleFunc("GET /v1/cases/{id}", func(w http.ResponseWriter, req *http.Request) {
+		v, err := r.ShowCase(req.Context(), req.PathValue("id"))
+		reply(w, v, err)
+	})
+	mux.HandleFunc("GET /v1/messages", func(w http.ResponseWriter, req *http.Request) {
+		q := req.URL.Query()
+		v, err := r.ListMessages(req.Context(), store.MessageFilter{Unfiled: q.Get("unfiled") != "", ParseFailed: q.Get("failed") != ""})
+		reply(w, v, err)
+	})
+	mux.HandleFunc("GET /v1/stats", func(w http.ResponseWriter, req *http.Request) {
+		v, err := r.Stats(req.Context())
+		reply(w, v, err)
+	})
+	c := &control{srv: &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}, path: path}
+	go func() {
+		if err := c.srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			log.Error("control socket stopped", "err", err)
+		}
+	}()
+	return c, nil
+}
+
+func (c *control) Close() error {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	err := c.srv.Shutdown(ctx)
+	os.Remove(c.path)
+	return err
+}
+
+// socketReader is the CLI's side of the socket.
+type socketReader struct{ client *http.Client }
+
+func dialControl(path string) socketReader {
+	return socketReader{client: &http.Client{
+		Timeout: 30 * time.Second,
+		Transport: &http.Transport{DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
+			var d net.Dialer
+			return d.DialContext(ctx, "unix", path)
+		}},
+	}}
+}
+
+func (s socketReader) get(ctx context.Context, path string, q url.Values, v any) error {
+	u := "http://claimsd" + path
+	if len(q) > 0 {
+		u += "?" + q.Encode()
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
+	if err != nil {
+		return err
+	}
+	resp, err := s.client.Do(req)
+	if err != nil {
+		return fmt.Errorf("ask the running daemon: %w", err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode == http.StatusNotFound {
+		return fmt.Errorf("%s: %w", path, store.ErrNotFound)
+	}
+	if resp.StatusCode != http.StatusOK {
+		var msg [512]byte
+		n, _ := resp.Body.Read(msg[:])
+		return fmt.Errorf("daemon answered %s: %s", resp.Status, msg[:n])
+	}
+	return json.NewDecoder(resp.Body).Decode(v)
+}
+
+func (s socketReader) ListCases(ctx context.Context, f store.CaseFilter) (out []store.Case, err error) {
+	q := url.Values{}
+	if f.Status != "" {
+		q.Set("status", f.Status)
+	}
+	return out, s.get(ctx, "/v1/cases", q, &out)
+}
+
+func (s socketReader) ShowCase(ctx context.Context, id string) (v caseView, err error) {
+	return v, s.get(ctx, "/v1/cases/"+url.PathEscape(id), nil, &v)
+}
+
+func (s socketReader) ListMessages(ctx context.Context, f store.MessageFilter) (out []store.Message, err error) {
+	q := url.Values{}
+	if f.Unfiled {
+		q.Set("unfiled", "1")
+	}
+	if f.ParseFailed {
+		q.Set("failed", "1")
+	}
+	return out, s.get(ctx, "/v1/messages", q, &out)
+}
+
+func (s socketReader) Stats(ctx context.Context) (v statsView, err error) {
+	return v, s.get(ctx, "/v1/stats", nil, &v)
+}

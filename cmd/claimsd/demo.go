@@ -1,0 +1,248 @@
+package main
+
+import (
+	"context"
+	"embed"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path"
+	"path/filepath"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/claimsd/claimsd/config"
+	"github.com/claimsd/claimsd/intake"
+	"github.com/claimsd/claimsd/internal/devmail"
+	"github.com/claimsd/claimsd/message"
+	"github.com/claimsd/claimsd/store"
+)
+
+// samples are complaints written for the demo: Polish and English, a
+// reply with References, Outlook replies without them ("RE:", "Odp:"), a
+// Windows-1250 message, an out-of-office, a bounce and a stranger trying
+// to write into someone else's case with a copied tag.
+//
+//go:embed samples/*.eml
+var samples embed.FS
+
+const (
+	demoUser     = "reklamacje@sklep.example"
+	demoPassword = "demo-password"
+	demoPassEnv  = "CLAIMSD_DEMO_IMAP_PASSWORD"
+)
+
+func (c *cli) demo(args []string) error {
+	fs := newFlags("demo", c.stderr)
+	serve := fs.Bool("serve", false, "keep the servers and the daemon running, and print how to connect a mail client")
+	verbose := fs.Bool("v", false, "show the daemon's log")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	level := slog.LevelWarn
+	if *verbose {
+		level = slog.LevelDebug
+	}
+	log := slog.New(slog.NewTextHandler(c.stderr, &slog.HandlerOptions{Level: level}))
+
+	dir, err := os.MkdirTemp("", "claimsd-demo-")
+	if err != nil {
+		return err
+	}
+	if !*serve {
+		defer os.RemoveAll(dir)
+	}
+	imapSrv, err := devmail.StartIMAP(log, demoUser, demoPassword)
+	if err != nil {
+		return fmt.Errorf("start demo IMAP server: %w", err)
+	}
+	defer imapSrv.Close()
+	smtpSink, err := devmail.StartSMTPSink(log)
+	if err != nil {
+		return fmt.Errorf("start demo SMTP sink: %w", err)
+	}
+	defer smtpSink.Close()
+
+	cfgPath := filepath.Join(dir, "claimsd.yaml")
+	cfg, err := writeDemoConfig(cfgPath, dir, imapSrv.Addr, smtpSink.Addr)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(c.stdout, "claimsd demo\n  IMAP server   %s (in-process, user %s)\n  SMTP sink     %s\n  data dir      %s\n\n", imapSrv.Addr, demoUser, smtpSink.Addr, dir)
+
+	ctx, cancel := context.WithCancel(c.ctx)
+	defer cancel()
+	d, err := openDaemon(cfg, log, time.Now)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	served := make(chan error, 1)
+	go func() { served <- d.serve(ctx) }()
+
+	names, err := sampleNames()
+	if err != nil {
+		return err
+	}
+	for _, name := range names {
+		raw, err := samples.ReadFile(path.Join("samples", name))
+		if err != nil {
+			return err
+		}
+		date := time.Now()
+		if p, err := message.Parse(strings.NewReader(string(raw)), discardSink{}); err == nil && !p.Date.IsZero() {
+			date = p.Date // the mail "arrived" when it was written
+		}
+		before := d.intake.Stats()
+		if err := imapSrv.Append("INBOX", raw, date); err != nil {
+			return fmt.Errorf("append %s: %w", name, err)
+		}
+		fmt.Fprintf(c.stdout, "-> customer mail %s\n", name)
+		if err := waitCommitted(ctx, d, before, 10*time.Second); err != nil {
+			return fmt.Errorf("%s: %w", name, err)
+		}
+	}
+	fmt.Fprintln(c.stdout)
+	if err := printDemoOutcome(c.stdout, d.db); err != nil {
+		return err
+	}
+	fmt.Fprintf(c.stdout, "\nSMTP sink received %d mails (acknowledgements come with the outgoing-mail release).\n", len(smtpSink.Messages()))
+	if !*serve {
+		cancel()
+		return <-served
+	}
+	fmt.Fprintf(c.stdout, `
+Serving until Ctrl-C. Point a mail client at the demo:
+  IMAP  %s  user %s  password %s  (plain text, loopback only)
+  SMTP  %s  (accepts anything, delivers nowhere)
+New mail appended to INBOX is ingested within a second (IDLE). In another shell:
+  claimsd --config %s cases list
+  claimsd --config %s cases show CLM-2026-000001
+`, imapSrv.Addr, demoUser, demoPassword, smtpSink.Addr, cfgPath, cfgPath)
+	err = <-served
+	fmt.Fprintf(c.stdout, "demo data kept in %s\n", dir)
+	return err
+}
+
+func sampleNames() ([]string, error) {
+	entries, err := samples.ReadDir("samples")
+	if err != nil {
+		return nil, err
+	}
+	var names []string
+	for _, e := range entries {
+		names = append(names, e.Name())
+	}
+	sort.Strings(names)
+	return names, nil
+}
+
+// writeDemoConfig writes a real configuration file, so that the demo runs
+// the same loading and validation as production and the printed CLI
+// commands work against it.
+func writeDemoConfig(cfgPath, dir, imapAddr, smtpAddr string) (*config.Config, error) {
+	imapHost, imapPort, _ := strings.Cut(imapAddr, ":")
+	smtpHost, smtpPort, _ := strings.Cut(smtpAddr, ":")
+	yaml := fmt.Sprintf(`# Written by claimsd demo.
+data_dir: %q
+timezone: Europe/Warsaw
+case_prefix: CLM
+claims_address: %s
+imap:
+  host: %s
+  port: %s
+  security: none
+  username: %s
+  password_file: %q
+  mailbox: INBOX
+  idle: true
+  poll_interval: 5s
+smtp:
+  host: %s
+  port: %s
+  security: none
+  from: "Dział Reklamacji <%s>"
+staff:
+  - {name: Anna Nowak, email: anna@sklep.example, role: specialist}
+  - {name: Piotr Wiśniewski, email: piotr@sklep.example, role: supervisor}
+`, dir, demoUser, imapHost, imapPort, demoUser, filepath.Join(dir, "imap-password"), smtpHost, smtpPort, demoUser)
+	if err := os.WriteFile(filepath.Join(dir, "imap-password"), []byte(demoPassword+"\n"), 0o600); err != nil {
+		return nil, err
+	}
+	if err := os.WriteFile(cfgPath, []byte(yaml), 0o600); err != nil {
+		return nil, err
+	}
+	cfg, err := config.Load(cfgPath)
+	if err != nil {
+		return nil, fmt.Errorf("demo configuration: %w", err)
+	}
+	return cfg, nil
+}
+
+// waitCommitted waits until the daemon has taken one more message.
+func waitCommitted(ctx context.Context, d *daemon, before intake.Stats, timeout time.Duration) error {
+	deadline := time.After(timeout)
+	tick := time.NewTicker(20 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		if d.intake.Stats().Seen() > before.Seen() {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-deadline:
+			return fmt.Errorf("not ingested within %s", timeout)
+		case <-tick.C:
+		}
+	}
+}
+
+func printDemoOutcome(w io.Writer, db *store.DB) error {
+	r := storeReader{db: db}
+	ctx := context.Background()
+	cases, err := r.ListCases(ctx, store.CaseFilter{})
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(w, "%d cases:\n", len(cases))
+	printCases(w, cases)
+	for _, cs := range cases {
+		v, err := r.ShowCase(ctx, cs.ID)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(w, "\n%s %q\n", cs.ID, cs.Subject)
+		for _, m := range v.MessageList {
+			fmt.Fprintf(w, "  #%d %-9s %-14s %s", m.Seq, m.Kind, m.ThreadedBy, clip(m.Subject, 50))
+			if m.ThreadNote != "" {
+				fmt.Fprintf(w, "  (%s)", clip(m.ThreadNote, 70))
+			}
+			fmt.Fprintln(w)
+			for _, a := range m.Attachments {
+				fmt.Fprintf(w, "       attachment %s, %s, %d bytes\n", a.Name, a.ContentType, a.Size)
+			}
+			fmt.Fprintf(w, "       | %s\n", clip(m.Text, 90))
+		}
+	}
+	unfiled, err := r.ListMessages(ctx, store.MessageFilter{Unfiled: true})
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(w, "\n%d messages kept without a case:\n", len(unfiled))
+	for _, m := range unfiled {
+		fmt.Fprintf(w, "  #%d %-9s %s (%s: %s)\n", m.Seq, m.Kind, clip(m.Subject, 50), m.KindReason, m.ThreadNote)
+	}
+	return nil
+}
+
+// discardSink throws attachment bodies away; the demo parses samples
+// only to read their Date.
+type discardSink struct{}
+
+func (discardSink) Put(r io.Reader) (int64, string, error) {
+	n, err := io.Copy(io.Discard, r)
+	return n, "", err
+}

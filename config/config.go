@@ -1,0 +1,317 @@
+// Package config owns the YAML configuration of claimsd: loading, defaults,
+// validation with errors that name the key and the fix, and resolving
+// secrets from the environment or files.
+//
+// A configuration is read by Load (from a file) or Parse (from bytes). Both
+// reject unknown keys, fill in defaults, check every value and return all
+// problems at once as a *ValidationError, each formatted as
+//
+//	key.path: what is wrong; fix: what to do
+//
+// Passwords are never written in the file: imap.password_env or
+// imap.password_file (and the same under smtp) name where the secret is, and
+// the resolved secret is kept in the Password fields, which String and the
+// String methods of IMAP and SMTP never print.
+package config
+
+import (
+	"fmt"
+	"net/mail"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	// The zone database is embedded so that timezone works on machines
+	// without /usr/share/zoneinfo.
+	_ "time/tzdata"
+
+	"go.yaml.in/yaml/v3"
+)
+
+// Config is the whole claimsd configuration.
+type Config struct {
+	// DataDir holds the database and the control socket. Required; a
+	// relative path is resolved against the directory of the config file
+	// (Load) or the current directory (Parse), so DataDir is always absolute.
+	DataDir string `yaml:"data_dir"`
+	// Timezone is the IANA zone for dates shown to people; default
+	// "Europe/Warsaw".
+	Timezone string `yaml:"timezone"`
+	// Location is Timezone loaded with time.LoadLocation.
+	Location *time.Location `yaml:"-"`
+	// CasePrefix starts every case number, e.g. "CLM" in CLM-2025-0001;
+	// default "CLM"; 2-10 characters A-Z and 0-9.
+	CasePrefix string `yaml:"case_prefix"`
+	// ClaimsAddress is the address customers write to. Required; stored
+	// lower-case.
+	ClaimsAddress string `yaml:"claims_address"`
+	// OwnAddresses are more addresses that are ours (aliases of the claims
+	// mailbox, no-reply senders); stored lower-case.
+	OwnAddresses []string `yaml:"own_addresses"`
+	// Log configures logging.
+	Log Log `yaml:"log"`
+	// IMAP is the mailbox claimsd reads complaints from.
+	IMAP IMAP `yaml:"imap"`
+	// SMTP is the server claimsd sends mail through. Optional in this
+	// release: with an empty Host the section is not validated.
+	SMTP SMTP `yaml:"smtp"`
+	// Staff are the people who handle cases; mail from them is not a new
+	// complaint. May be empty.
+	Staff []Staff `yaml:"staff"`
+	// Threading configures how mail is matched to existing cases.
+	Threading Threading `yaml:"threading"`
+}
+
+// Log configures logging.
+type Log struct {
+	// Level is debug, info, warn or error; default info.
+	Level string `yaml:"level"`
+	// Format is text or json; default text.
+	Format string `yaml:"format"`
+}
+
+// IMAP configures the mailbox claimsd reads.
+type IMAP struct {
+	// Host is the server name. Required.
+	Host string `yaml:"host"`
+	// Port defaults to 993 for tls and 143 otherwise.
+	Port int `yaml:"port"`
+	// Security is tls, starttls or none; default tls. none is allowed only
+	// for a loopback host (localhost, 127.0.0.0/8, ::1).
+	Security string `yaml:"security"`
+	// TLSInsecureSkipVerify turns off certificate checks; allowed only for
+	// a loopback host.
+	TLSInsecureSkipVerify bool `yaml:"tls_insecure_skip_verify"`
+	// Username is the login name. Required.
+	Username string `yaml:"username"`
+	// PasswordEnv names the environment variable holding the password.
+	// Exactly one of PasswordEnv and PasswordFile is required.
+	PasswordEnv string `yaml:"password_env"`
+	// PasswordFile is a file holding only the password; a trailing newline
+	// is removed. A relative path is resolved like DataDir in Load.
+	PasswordFile string `yaml:"password_file"`
+	// Password is the resolved secret. It is never printed.
+	Password string `yaml:"-"`
+	// Mailbox is the folder read; default INBOX.
+	Mailbox string `yaml:"mailbox"`
+	// IDLE says whether to wait for new mail with IMAP IDLE; default true.
+	// Use UseIDLE to read it.
+	IDLE *bool `yaml:"idle"`
+	// PollInterval is how often to check for mail without IDLE (or as a
+	// safety net with it); default 60s, at least 5s.
+	PollInterval Duration `yaml:"poll_interval"`
+	// ProcessedKeyword is the IMAP keyword set on mail that has been
+	// processed; default "$ClaimsdProcessed". Must be a valid IMAP atom.
+	ProcessedKeyword string `yaml:"processed_keyword"`
+	// MoveTo is an optional folder processed mail is moved to.
+	MoveTo string `yaml:"move_to"`
+}
+
+// UseIDLE reports whether IMAP IDLE should be used; true unless idle is set
+// to false.
+func (i IMAP) UseIDLE() bool { return i.IDLE == nil || *i.IDLE }
+
+// String prints the section with the password redacted.
+func (i IMAP) String() string {
+	type plain IMAP
+	p := plain(i)
+	p.Password = redact(p.Password)
+	return fmt.Sprintf("%+v", p)
+}
+
+// GoString prints the section with the password redacted, for %#v.
+func (i IMAP) GoString() string { return "config.IMAP" + i.String() }
+
+// SMTP configures the server claimsd sends mail through. The section is
+// optional in this release: when Host is empty it is not validated.
+type SMTP struct {
+	// Host is the server name; empty turns sending off.
+	Host string `yaml:"host"`
+	// Port defaults to 587 for starttls, 465 for tls and 25 for none.
+	Port int `yaml:"port"`
+	// Security is tls, starttls or none; default starttls. none is allowed
+	// only for a loopback host.
+	Security string `yaml:"security"`
+	// TLSInsecureSkipVerify turns off certificate checks; allowed only for
+	// a loopback host.
+	TLSInsecureSkipVerify bool `yaml:"tls_insecure_skip_verify"`
+	// Username is the login name; empty means no authentication.
+	Username string `yaml:"username"`
+	// PasswordEnv names the environment variable holding the password.
+	// With a Username, exactly one of PasswordEnv and PasswordFile is
+	// required.
+	PasswordEnv string `yaml:"password_env"`
+	// PasswordFile is a file holding only the password.
+	PasswordFile string `yaml:"password_file"`
+	// Password is the resolved secret. It is never printed.
+	Password string `yaml:"-"`
+	// From is the sender, an RFC 5322 address with an optional display
+	// name, e.g. "Dział Reklamacji <reklamacje@example.com>". Required when
+	// Host is set.
+	From string `yaml:"from"`
+}
+
+// String prints the section with the password redacted.
+func (s SMTP) String() string {
+	type plain SMTP
+	p := plain(s)
+	p.Password = redact(p.Password)
+	return fmt.Sprintf("%+v", p)
+}
+
+// GoString prints the section with the password redacted, for %#v.
+func (s SMTP) GoString() string { return "config.SMTP" + s.String() }
+
+// redact hides a secret, showing only whether it is set.
+func redact(secret string) string {
+	if secret == "" {
+		return ""
+	}
+	return "REDACTED"
+}
+
+// Staff is a person who handles cases.
+type Staff struct {
+	// Name is the person's name. Required.
+	Name string `yaml:"name"`
+	// Email is the address the person writes from; stored lower-case.
+	// Required and unique.
+	Email string `yaml:"email"`
+	// Role is specialist or supervisor. Required.
+	Role string `yaml:"role"`
+}
+
+// Roles of staff members.
+const (
+	RoleSpecialist = "specialist"
+	RoleSupervisor = "supervisor"
+)
+
+// Threading configures how incoming mail is matched to existing cases.
+type Threading struct {
+	// SubjectWindow is how far back a message with the same subject from
+	// the same sender joins an existing case; default 720h (30 days).
+	SubjectWindow Duration `yaml:"subject_window"`
+}
+
+// Load reads the configuration file at path and parses it like Parse, with
+// secrets from the process environment and the file system. Relative
+// data_dir and password_file paths are resolved against the directory of
+// the file. A *ValidationError names the file.
+func Load(path string) (*Config, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("config: %w", err)
+	}
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return nil, fmt.Errorf("config: %w", err)
+	}
+	cfg, err := parse(data, os.LookupEnv, os.ReadFile, filepath.Dir(abs))
+	if ve, ok := err.(*ValidationError); ok {
+		ve.File = path
+	}
+	return cfg, err
+}
+
+// Parse decodes, defaults and validates a configuration. env looks up
+// environment variables for password_env and readFile reads password_file;
+// nil means os.LookupEnv and os.ReadFile. A relative data_dir is resolved
+// against the current directory. On failure the error is a
+// *ValidationError listing every problem.
+func Parse(data []byte, env func(string) (string, bool), readFile func(string) ([]byte, error)) (*Config, error) {
+	return parse(data, env, readFile, "")
+}
+
+// parse is Parse with the directory relative paths are resolved against;
+// "" means the current directory for data_dir and leaves password_file
+// paths as they are.
+func parse(data []byte, env func(string) (string, bool), readFile func(string) ([]byte, error), baseDir string) (*Config, error) {
+	if env == nil {
+		env = os.LookupEnv
+	}
+	if readFile == nil {
+		readFile = os.ReadFile
+	}
+	cfg, present, problems := decode(data)
+	if len(problems) > 0 {
+		return nil, &ValidationError{Problems: problems}
+	}
+	c := &checker{present: present, env: env, readFile: readFile, baseDir: baseDir}
+	c.check(cfg)
+	if len(c.problems) > 0 {
+		return nil, &ValidationError{Problems: c.problems}
+	}
+	return cfg, nil
+}
+
+// IsStaff reports whether addr (bare or with a display name, any case)
+// belongs to a staff member, and returns that member.
+func (c *Config) IsStaff(addr string) (Staff, bool) {
+	a := normalizeAddress(addr)
+	if a == "" {
+		return Staff{}, false
+	}
+	for _, s := range c.Staff {
+		if s.Email == a {
+			return s, true
+		}
+	}
+	return Staff{}, false
+}
+
+// IsOwnAddress reports whether addr (bare or with a display name, any case)
+// is one of claimsd's own addresses: claims_address, own_addresses or the
+// address in smtp.from.
+func (c *Config) IsOwnAddress(addr string) bool {
+	a := normalizeAddress(addr)
+	if a == "" {
+		return false
+	}
+	if a == c.ClaimsAddress {
+		return true
+	}
+	for _, o := range c.OwnAddresses {
+		if a == o {
+			return true
+		}
+	}
+	if c.SMTP.From != "" {
+		if from, err := mail.ParseAddress(c.SMTP.From); err == nil && strings.ToLower(from.Address) == a {
+			return true
+		}
+	}
+	return false
+}
+
+// normalizeAddress returns the lower-case bare address in s, which may carry
+// a display name; unparsable input is only trimmed and lower-cased.
+func normalizeAddress(s string) string {
+	s = strings.TrimSpace(s)
+	if a, err := mail.ParseAddress(s); err == nil {
+		return strings.ToLower(a.Address)
+	}
+	return strings.ToLower(s)
+}
+
+// DBPath is the path of the case database in DataDir.
+func (c *Config) DBPath() string { return filepath.Join(c.DataDir, "claimsd.db") }
+
+// SocketPath is the path of the control socket in DataDir.
+func (c *Config) SocketPath() string { return filepath.Join(c.DataDir, "claimsd.sock") }
+
+// String dumps the configuration as YAML, defaults filled in. Secrets never
+// appear: the Password fields are not part of the YAML form.
+func (c *Config) String() string {
+	var b strings.Builder
+	enc := yaml.NewEncoder(&b)
+	enc.SetIndent(2)
+	if err := enc.Encode(c); err != nil {
+		return "config: cannot print: " + err.Error()
+	}
+	if err := enc.Close(); err != nil {
+		return "config: cannot print: " + err.Error()
+	}
+	return b.String()
+}

@@ -1,0 +1,637 @@
+// Package mailtest starts real mail servers (Dovecot) on loopback for
+// end-to-end tests.
+//
+// Each server is private to one test: its own config file, base_dir,
+// state_dir, log and maildirs live in a temporary directory, it listens on
+// 127.0.0.1 only, on free high ports, and it is stopped by t.Cleanup. The
+// configuration follows /work/shared/MAILSTACK.md (what works for Dovecot on
+// loopback on the project's machines, and the traps).
+package mailtest
+
+import (
+	"bufio"
+	"bytes"
+	"errors"
+	"fmt"
+	"maps"
+	"math/rand/v2"
+	"net"
+	"os"
+	"os/exec"
+	"os/user"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// InstallHint is the command that installs what StartDovecot needs (Debian).
+const InstallHint = "apt-get install -y --no-install-recommends dovecot-imapd dovecot-lmtpd"
+
+// Timeouts for starting and stopping a server; generous because CI machines
+// have 2 cores and run test packages in parallel.
+const (
+	startTimeout = 20 * time.Second
+	stopTimeout  = 15 * time.Second
+)
+
+// User is a mail account of a test server.
+type User struct {
+	Name     string // login and address, like "claims@example.test"
+	Password string
+}
+
+// Dovecot is a running private Dovecot instance.
+type Dovecot struct {
+	Host     string // "127.0.0.1"
+	IMAPPort int
+	Addr     string // Host:IMAPPort, plain IMAP (ssl = no)
+
+	LMTPPort int    // LMTP, for Postfix's virtual_transport = lmtp:inet:LMTPAddr
+	LMTPAddr string // Host:LMTPPort
+	AuthPort int    // auth (SASL) service, for Postfix's smtpd_sasl_type = dovecot
+	AuthAddr string // Host:AuthPort, smtpd_sasl_path = inet:AuthAddr
+
+	Dir     string // temp dir holding config, logs, maildirs
+	Config  string // path of dovecot.conf
+	LogPath string // Dovecot's log (errors, info)
+
+	baseDir  string // runtime sockets and master.pid; wiped before each start
+	stderr   string // the master's stdout/stderr (config errors before logging starts)
+	uid, gid int    // owner of the maildirs and of Dovecot's mail processes
+	users    map[string]User
+
+	mu     sync.Mutex
+	cmd    *exec.Cmd     // the master (run in the foreground with -F), nil when stopped
+	exited chan struct{} // closed when cmd has been reaped
+}
+
+// StartDovecot configures and starts a private Dovecot for one test and stops
+// it with t.Cleanup. It returns once the IMAP port greets. Without Dovecot
+// installed it skips the test, or fails it when $CI is set.
+func StartDovecot(t testing.TB, users ...User) *Dovecot {
+	t.Helper()
+	dovecotBin := requireBinary(t, "dovecot")
+	requireBinary(t, "doveadm")
+
+	d := &Dovecot{Host: "127.0.0.1", users: make(map[string]User, len(users))}
+	d.uid, d.gid = 5000, 5000
+	if os.Geteuid() != 0 {
+		// A developer's laptop: Dovecot cannot switch users, so everything
+		// runs as, and belongs to, whoever runs the test.
+		d.uid, d.gid = os.Getuid(), os.Getgid()
+	}
+	for _, u := range users {
+		if err := checkUser(u); err != nil {
+			t.Fatalf("mailtest: %v", err)
+		}
+		if _, dup := d.users[u.Name]; dup {
+			t.Fatalf("mailtest: user %q given twice", u.Name)
+		}
+		d.users[u.Name] = u
+	}
+
+	d.Dir = tempDir(t)
+	d.Config = filepath.Join(d.Dir, "dovecot.conf")
+	d.LogPath = filepath.Join(d.Dir, "log", "dovecot.log")
+	d.stderr = filepath.Join(d.Dir, "log", "dovecot.stderr")
+	d.baseDir = filepath.Join(d.Dir, "run")
+	for _, dir := range []string{"log", "state", "mail"} {
+		if err := os.MkdirAll(filepath.Join(d.Dir, dir), 0o755); err != nil {
+			t.Fatalf("mailtest: %v", err)
+		}
+	}
+	if err := d.writeUsers(); err != nil {
+		t.Fatalf("mailtest: %v", err)
+	}
+	// The home directories belong to the mail uid, or clients only see
+	// "NO [SERVERBUG]" (the log says Permission denied).
+	if err := d.chown(filepath.Join(d.Dir, "mail")); err != nil {
+		t.Fatalf("mailtest: %v", err)
+	}
+	for name := range d.users {
+		if _, err := d.mailboxDir(name, "INBOX", true); err != nil {
+			t.Fatalf("mailtest: %v", err)
+		}
+	}
+
+	// Registered before starting, so a start that fails half-way still stops
+	// whatever did start; runs before t.TempDir's removal (cleanups are LIFO).
+	t.Cleanup(func() {
+		if err := d.stop(); err != nil {
+			t.Errorf("mailtest: stopping Dovecot: %v", err)
+		}
+	})
+
+	// The ports are probed free and then bound by Dovecot a moment later; a
+	// parallel test may take one in between, so retry with fresh ports.
+	var err error
+	for attempt := 0; attempt < 5; attempt++ {
+		if err = d.pickPorts(); err != nil {
+			break
+		}
+		if err = d.writeConfig(); err != nil {
+			break
+		}
+		if err = d.start(dovecotBin); err == nil {
+			return d
+		}
+		if !errors.Is(err, errAddrInUse) {
+			break
+		}
+	}
+	t.Fatalf("mailtest: starting Dovecot: %v", err)
+	return nil
+}
+
+// Restart stops and starts the server with the same configuration, ports and
+// data (for outage tests). Clients connected before lose their connections.
+func (d *Dovecot) Restart(t testing.TB) {
+	t.Helper()
+	if err := d.stop(); err != nil {
+		t.Fatalf("mailtest: stopping Dovecot: %v", err)
+	}
+	d.Start(t)
+}
+
+// Start starts a server stopped by Stop again, on the same ports with the
+// same data.
+func (d *Dovecot) Start(t testing.TB) {
+	t.Helper()
+	bin := requireBinary(t, "dovecot")
+	// The old listening sockets may linger for a moment in exiting children.
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		err := d.start(bin)
+		if err == nil {
+			return
+		}
+		if !errors.Is(err, errAddrInUse) || time.Now().After(deadline) {
+			t.Fatalf("mailtest: starting Dovecot: %v", err)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// Stop stops the server (for outage tests). Stopping a stopped server does
+// nothing.
+func (d *Dovecot) Stop(t testing.TB) {
+	t.Helper()
+	if err := d.stop(); err != nil {
+		t.Fatalf("mailtest: stopping Dovecot: %v", err)
+	}
+}
+
+// Doveadm runs doveadm against this instance and returns its standard output.
+// Mail commands work whether or not the server is running. A failure fails
+// the test, with doveadm's error output.
+func (d *Dovecot) Doveadm(t testing.TB, args ...string) string {
+	t.Helper()
+	out, err := d.doveadm(args...)
+	if err != nil {
+		t.Fatalf("mailtest: %v", err)
+	}
+	return out
+}
+
+func (d *Dovecot) doveadm(args ...string) (string, error) {
+	bin, err := findBinary("doveadm")
+	if err != nil {
+		return "", err
+	}
+	cmd := exec.Command(bin, append([]string{"-c", d.Config}, args...)...)
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr // stdin is /dev/null
+	if err := cmd.Run(); err != nil {
+		return stdout.String(), fmt.Errorf("doveadm %s: %v: %s", strings.Join(args, " "), err, strings.TrimSpace(stderr.String()))
+	}
+	return stdout.String(), nil
+}
+
+// RecreateMailbox deletes and recreates a user's mailbox so that it gets a new
+// UIDVALIDITY (RFC 3501 section 2.3.1.1), empty; the caller re-delivers.
+//
+// For a folder this is a real DELETE and CREATE, so UIDs start again at 1 and
+// the same UIDs name different messages afterwards. INBOX cannot be deleted
+// (RFC 3501 section 6.3.4), so it is emptied and given a new UIDVALIDITY
+// instead; its UIDNEXT keeps counting. Clients with the mailbox selected are
+// not warned; they notice on their next sync or reconnect.
+func (d *Dovecot) RecreateMailbox(t testing.TB, user, mailbox string) {
+	t.Helper()
+	if _, ok := d.users[user]; !ok {
+		t.Fatalf("mailtest: RecreateMailbox: unknown user %q", user)
+	}
+	if isInbox(mailbox) {
+		old := d.uidValidity(t, user, "INBOX")
+		d.Doveadm(t, "expunge", "-u", user, "mailbox", "INBOX", "all")
+		next := max(old+1, uint32(time.Now().Unix()))
+		d.Doveadm(t, "mailbox", "update", "-u", user, "--uid-validity", strconv.FormatUint(uint64(next), 10), "INBOX")
+		if got := d.uidValidity(t, user, "INBOX"); got == old {
+			t.Fatalf("mailtest: RecreateMailbox: INBOX of %s kept UIDVALIDITY %d", user, old)
+		}
+		return
+	}
+	// A folder that exists only on disk (DeliverMaildir) is known to Dovecot
+	// already: it finds maildir++ folders by listing the directory.
+	if _, err := d.doveadm("mailbox", "delete", "-u", user, mailbox); err != nil && !strings.Contains(err.Error(), "doesn't exist") {
+		t.Fatalf("mailtest: RecreateMailbox: %v", err)
+	}
+	d.Doveadm(t, "mailbox", "create", "-u", user, mailbox)
+}
+
+func (d *Dovecot) uidValidity(t testing.TB, user, mailbox string) uint32 {
+	t.Helper()
+	out := strings.TrimSpace(d.Doveadm(t, "-f", "flow", "mailbox", "status", "-u", user, "uidvalidity", mailbox))
+	v, err := strconv.ParseUint(strings.TrimPrefix(out, "uidvalidity="), 10, 32)
+	if err != nil {
+		t.Fatalf("mailtest: doveadm mailbox status: unexpected output %q", out)
+	}
+	return uint32(v)
+}
+
+// LogTail returns the last n lines of Dovecot's log and of the master's
+// standard error, for failure messages.
+func (d *Dovecot) LogTail(n int) string {
+	var b strings.Builder
+	for _, p := range []string{d.stderr, d.LogPath} {
+		data, err := os.ReadFile(p)
+		if err != nil || len(bytes.TrimSpace(data)) == 0 {
+			continue
+		}
+		lines := strings.Split(strings.TrimRight(string(data), "\n"), "\n")
+		if len(lines) > n {
+			lines = lines[len(lines)-n:]
+		}
+		fmt.Fprintf(&b, "--- %s (last %d lines)\n%s\n", p, len(lines), strings.Join(lines, "\n"))
+	}
+	if b.Len() == 0 {
+		return "(Dovecot logged nothing)"
+	}
+	return b.String()
+}
+
+var errAddrInUse = errors.New("address already in use")
+
+// start runs the master in the foreground (-F) as our child, so that it can
+// be reaped and, on Linux, dies with the test binary (see procattr_linux.go).
+func (d *Dovecot) start(bin string) error {
+	d.mu.Lock()
+	running := d.cmd != nil
+	d.mu.Unlock()
+	if running {
+		return errors.New("already running")
+	}
+	// Stale sockets and a stale master.pid in base_dir stop Dovecot from
+	// starting.
+	if err := os.RemoveAll(d.baseDir); err != nil {
+		return err
+	}
+	if err := os.MkdirAll(d.baseDir, 0o755); err != nil {
+		return err
+	}
+	logf, err := os.OpenFile(d.stderr, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o644)
+	if err != nil {
+		return err
+	}
+	defer logf.Close() // the child has its own copy
+	stderrStart, logStart := fileSize(d.stderr), fileSize(d.LogPath)
+
+	cmd := exec.Command(bin, "-F", "-c", d.Config)
+	// Never pipes: Dovecot's children inherit them and keep them open, so a
+	// caller reading to EOF would hang. Stdin nil is /dev/null.
+	cmd.Stdout, cmd.Stderr = logf, logf
+	cmd.SysProcAttr = sysProcAttr()
+	if err := cmd.Start(); err != nil {
+		return err
+	}
+	exited := make(chan struct{})
+	var waitErr error
+	go func() {
+		waitErr = cmd.Wait()
+		close(exited)
+	}()
+	d.mu.Lock()
+	d.cmd, d.exited = cmd, exited
+	d.mu.Unlock()
+
+	// Ready when the IMAP port greets: the port accepts as soon as the master
+	// has bound it, the greeting needs a working imap-login and auth.
+	deadline := time.Now().Add(startTimeout)
+	for {
+		select {
+		case <-exited:
+			d.mu.Lock()
+			d.cmd = nil
+			d.mu.Unlock()
+			msg := fmt.Sprintf("dovecot exited during start (%v)\n%s", waitErr, d.LogTail(30))
+			if strings.Contains(readFrom(d.stderr, stderrStart)+readFrom(d.LogPath, logStart), "Address already in use") {
+				return fmt.Errorf("%w: %s", errAddrInUse, msg)
+			}
+			return errors.New(msg)
+		default:
+		}
+		if greets(d.Addr) {
+			return nil
+		}
+		if time.Now().After(deadline) {
+			stopErr := d.stop()
+			return fmt.Errorf("IMAP port %s did not greet within %v (stop: %v)\n%s", d.Addr, startTimeout, stopErr, d.LogTail(30))
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// stop SIGTERMs the pid in master.pid and waits until the master exited.
+func (d *Dovecot) stop() error {
+	d.mu.Lock()
+	cmd, exited := d.cmd, d.exited
+	d.mu.Unlock()
+	if cmd == nil {
+		return nil
+	}
+	pid := cmd.Process.Pid
+	if data, err := os.ReadFile(filepath.Join(d.baseDir, "master.pid")); err == nil {
+		if p, err := strconv.Atoi(strings.TrimSpace(string(data))); err == nil && p > 0 && p != pid {
+			return fmt.Errorf("master.pid holds %d, but the master we started is %d", p, pid)
+		}
+	}
+	// Signal our child process, not whatever pid a stale file names.
+	_ = cmd.Process.Signal(syscall.SIGTERM)
+	var err error
+	select {
+	case <-exited:
+	case <-time.After(stopTimeout):
+		_ = cmd.Process.Kill()
+		<-exited
+		err = fmt.Errorf("dovecot (pid %d) did not exit within %v of SIGTERM; killed\n%s", pid, stopTimeout, d.LogTail(20))
+	}
+	d.mu.Lock()
+	d.cmd = nil
+	d.mu.Unlock()
+	return err
+}
+
+// greets reports whether addr answers with an IMAP greeting.
+func greets(addr string) bool {
+	c, err := net.DialTimeout("tcp", addr, 250*time.Millisecond)
+	if err != nil {
+		return false
+	}
+	defer c.Close()
+	_ = c.SetDeadline(time.Now().Add(2 * time.Second))
+	line, err := bufio.NewReader(c).ReadString('\n')
+	return err == nil && strings.HasPrefix(line, "* OK")
+}
+
+// pickPorts chooses three free loopback ports below the kernel's ephemeral
+// range, so that a port freed by Stop is not taken by some outgoing
+// connection before Restart binds it again.
+func (d *Dovecot) pickPorts() error {
+	lo, hi := 20000, 32000
+	if data, err := os.ReadFile("/proc/sys/net/ipv4/ip_local_port_range"); err == nil {
+		if f := strings.Fields(string(data)); len(f) == 2 {
+			if eph, err := strconv.Atoi(f[0]); err == nil && eph < hi {
+				hi = eph
+			}
+		}
+	}
+	var ports []int
+	for tries := 0; len(ports) < 3; tries++ {
+		var p int
+		switch {
+		case hi-lo >= 1000 && tries < 100:
+			p = lo + rand.IntN(hi-lo)
+		case tries < 200:
+			p = 0 // let the kernel choose
+		default:
+			return errors.New("no free loopback port found")
+		}
+		l, err := net.Listen("tcp", net.JoinHostPort(d.Host, strconv.Itoa(p)))
+		if err != nil {
+			continue
+		}
+		p = l.Addr().(*net.TCPAddr).Port
+		l.Close()
+		if p != 0 && !slices.Contains(ports, p) {
+			ports = append(ports, p)
+		}
+	}
+	d.IMAPPort, d.LMTPPort, d.AuthPort = ports[0], ports[1], ports[2]
+	d.Addr = net.JoinHostPort(d.Host, strconv.Itoa(d.IMAPPort))
+	d.LMTPAddr = net.JoinHostPort(d.Host, strconv.Itoa(d.LMTPPort))
+	d.AuthAddr = net.JoinHostPort(d.Host, strconv.Itoa(d.AuthPort))
+	return nil
+}
+
+func (d *Dovecot) writeUsers() error {
+	// passwd-file: user:password:uid:gid:(gecos):home:(shell):extra. Without
+	// uid, gid and home Dovecot reports "missing userdb info".
+	var b strings.Builder
+	for _, name := range slices.Sorted(maps.Keys(d.users)) {
+		u := d.users[name]
+		fmt.Fprintf(&b, "%s:{PLAIN}%s:%d:%d::%s::\n", u.Name, u.Password, d.uid, d.gid, d.home(u.Name))
+	}
+	// Read by the auth process, which runs as the "dovecot" user.
+	return os.WriteFile(filepath.Join(d.Dir, "users"), []byte(b.String()), 0o644)
+}
+
+func (d *Dovecot) home(user string) string { return filepath.Join(d.Dir, "mail", user) }
+
+func (d *Dovecot) writeConfig() error {
+	var b strings.Builder
+	// Self-contained: nothing from /etc/dovecot is read.
+	fmt.Fprintf(&b, `# Written by mailtest.StartDovecot for one test.
+base_dir = %[1]s
+state_dir = %[2]s
+log_path = %[3]s
+protocols = imap lmtp
+listen = %[4]s
+ssl = no
+disable_plaintext_auth = no
+auth_mechanisms = plain login
+auth_verbose = yes
+# Fast tests: a failed login would otherwise cost seconds.
+auth_failure_delay = 0
+login_trusted_networks = 127.0.0.0/8
+first_valid_uid = %[5]d
+last_valid_uid = %[5]d
+first_valid_gid = %[6]d
+last_valid_gid = %[6]d
+mail_location = maildir:~/Maildir
+mail_fsync = never
+passdb {
+  driver = passwd-file
+  args = scheme=PLAIN username_format=%%u %[7]s
+}
+userdb {
+  driver = passwd-file
+  args = username_format=%%u %[7]s
+}
+namespace inbox {
+  inbox = yes
+  separator = /
+  prefix =
+  mailbox Drafts {
+    special_use = \Drafts
+    auto = subscribe
+  }
+  mailbox Sent {
+    special_use = \Sent
+    auto = subscribe
+  }
+  mailbox Trash {
+    special_use = \Trash
+    auto = subscribe
+  }
+}
+protocol imap {
+  # Tests open many connections per user from one address (default 10).
+  mail_max_userip_connections = 1000
+}
+service imap-login {
+  inet_listener imap {
+    address = %[4]s
+    port = %[8]d
+  }
+  inet_listener imaps {
+    port = 0
+  }
+}
+service lmtp {
+  inet_listener lmtp {
+    address = %[4]s
+    port = %[9]d
+  }
+}
+service auth {
+  inet_listener auth-client-inet {
+    address = %[4]s
+    port = %[10]d
+  }
+}
+service anvil {
+  # No penalty for failed logins.
+  unix_listener anvil-auth-penalty {
+    mode = 0
+  }
+}
+`, d.baseDir, filepath.Join(d.Dir, "state"), d.LogPath, d.Host, d.uid, d.gid,
+		filepath.Join(d.Dir, "users"), d.IMAPPort, d.LMTPPort, d.AuthPort)
+	if os.Geteuid() != 0 {
+		// Without root Dovecot can neither switch users nor chroot.
+		me := strconv.Itoa(os.Getuid())
+		if name, err := currentUserName(); err == nil {
+			me = name
+		}
+		fmt.Fprintf(&b, `default_internal_user = %[1]s
+default_login_user = %[1]s
+service anvil {
+  chroot =
+}
+service imap-login {
+  chroot =
+}
+`, me)
+	}
+	return os.WriteFile(d.Config, []byte(b.String()), 0o644)
+}
+
+func (d *Dovecot) chown(path string) error {
+	if os.Geteuid() != 0 {
+		return nil // already ours
+	}
+	return os.Lchown(path, d.uid, d.gid)
+}
+
+// tempDir returns t.TempDir(), opened up so that Dovecot's unprivileged
+// processes can reach the files in it. A path too long for the unix sockets
+// in base_dir (108 bytes, sun_path) or with characters that Dovecot's config
+// or the passwd-file would interpret (%, :, spaces) is replaced by a short
+// directory of our own.
+func tempDir(t testing.TB) string {
+	t.Helper()
+	dir := t.TempDir()
+	if len(dir) > 60 || strings.ContainsFunc(dir, func(r rune) bool {
+		return !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune("/._-+=@,", r))
+	}) {
+		var err error
+		if dir, err = os.MkdirTemp("", "mailtest-dovecot-"); err != nil {
+			t.Fatalf("mailtest: %v", err)
+		}
+		t.Cleanup(func() { os.RemoveAll(dir) })
+	}
+	// t.TempDir's parent is created 0700; the mail uid must traverse both.
+	for _, p := range []string{filepath.Dir(dir), dir} {
+		if err := os.Chmod(p, 0o755); err != nil {
+			t.Fatalf("mailtest: %v", err)
+		}
+	}
+	return dir
+}
+
+func checkUser(u User) error {
+	switch {
+	case u.Name == "" || strings.ContainsAny(u.Name, ":/\\ \t\r\n%") || u.Name[0] == '.':
+		return fmt.Errorf("user name %q: must be non-empty, without : / \\ %% or spaces", u.Name)
+	case strings.ContainsAny(u.Password, ":\r\n"):
+		return fmt.Errorf("password of %q: must not contain : or line breaks", u.Name)
+	}
+	return nil
+}
+
+// requireBinary finds a Dovecot program or skips (fails on CI) the test.
+func requireBinary(t testing.TB, name string) string {
+	t.Helper()
+	p, err := findBinary(name)
+	if err == nil {
+		return p
+	}
+	if os.Getenv("CI") != "" {
+		t.Fatalf("mailtest: %s not found (CI is set, so this fails): install it with `%s` (make test runs .ci/deps, which does)", name, InstallHint)
+	}
+	t.Skipf("mailtest: %s not installed; to run this test: sudo %s", name, InstallHint)
+	return ""
+}
+
+// findBinary looks in $PATH, then in /usr/sbin and friends, which are not on
+// a non-root user's PATH on Debian.
+func findBinary(name string) (string, error) {
+	if p, err := exec.LookPath(name); err == nil {
+		return p, nil
+	}
+	for _, dir := range []string{"/usr/sbin", "/usr/bin", "/usr/local/sbin", "/usr/local/bin", "/opt/homebrew/sbin", "/opt/homebrew/bin"} {
+		p := filepath.Join(dir, name)
+		if fi, err := os.Stat(p); err == nil && fi.Mode().IsRegular() && fi.Mode()&0o111 != 0 {
+			return p, nil
+		}
+	}
+	return "", fmt.Errorf("%s not found in $PATH or /usr/sbin", name)
+}
+
+func fileSize(p string) int64 {
+	fi, err := os.Stat(p)
+	if err != nil {
+		return 0
+	}
+	return fi.Size()
+}
+
+func readFrom(p string, off int64) string {
+	data, err := os.ReadFile(p)
+	if err != nil || off > int64(len(data)) {
+		return ""
+	}
+	return string(data[off:])
+}
+
+func currentUserName() (string, error) {
+	u, err := user.Current()
+	if err != nil {
+		return "", err
+	}
+	return u.Username, nil
+}

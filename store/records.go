@@ -1,0 +1,91 @@
+package store
+
+import (
+	"time"
+
+	"github.com/claimsd/claimsd/message"
+)
+
+// Case statuses. Later releases add the specialists' statuses; an unknown
+// status read from a newer file is kept as it is.
+const (
+	StatusOpen     = "open"
+	StatusWaiting  = "waiting"
+	StatusResolved = "resolved"
+	StatusRejected = "rejected"
+)
+
+// IsOpenStatus reports whether a case in status s still expects work.
+func IsOpenStatus(s string) bool { return s == StatusOpen || s == StatusWaiting }
+
+// Case is one complaint, warranty claim or return.
+type Case struct {
+	ID           string `json:"id"`
+	Status       string `json:"status"`
+	Customer     string `json:"customer"` // address, lower-case
+	CustomerName string `json:"customer_name,omitempty"`
+	Subject      string `json:"subject"`
+	// NormSubject is Subject normalised for subject threading.
+	NormSubject string    `json:"norm_subject"`
+	CreatedAt   time.Time `json:"created_at"`
+	// ReceivedAt is the IMAP INTERNALDATE of the first message: the moment
+	// the legal answer period starts.
+	ReceivedAt    time.Time `json:"received_at"`
+	LastMessageAt time.Time `json:"last_message_at"`
+	Messages      int       `json:"messages"`
+	Category      string    `json:"category"`
+	Assignee      string    `json:"assignee"`
+	Language      string    `json:"language,omitempty"`
+}
+
+// Source says where a message was read from.
+type Source struct {
+	Mailbox     string `json:"mailbox"`
+	UIDValidity uint32 `json:"uidvalidity"`
+	UID         uint32 `json:"uid"`
+}
+
+// Message is one stored message.
+type Message struct {
+	Seq        uint64            `json:"seq"`
+	CaseID     string            `json:"case_id,omitempty"`
+	MessageID  string            `json:"message_id"`
+	InReplyTo  []string          `json:"in_reply_to,omitempty"`
+	References []string          `json:"references,omitempty"`
+	From       string            `json:"from"`
+	FromName   string            `json:"from_name,omitempty"`
+	To         []message.Address `json:"to,omitempty"`
+	Cc         []message.Address `json:"cc,omitempty"`
+	Subject    string            `json:"subject"`
+	Date       time.Time         `json:"date"`
+	ReceivedAt time.Time         `json:"received_at"`
+	IngestedAt time.Time         `json:"ingested_at"`
+	Kind       string            `json:"kind"`
+	KindReason string            `json:"kind_reason"`
+	ThreadedBy string            `json:"threaded_by"`
+	ThreadNote string            `json:"thread_note,omitempty"`
+	// Text is what the author wrote in this message; Quoted the history
+	// below it.
+	Text        string               `json:"text"`
+	Quoted      string               `json:"quoted,omitempty"`
+	FromHTML    bool                 `json:"from_html,omitempty"`
+	Attachments []message.Attachment `json:"attachments"`
+	RawSHA256   string               `json:"raw_sha256"`
+	RawSize     int64                `json:"raw_size"`
+	// RawInFile is true when the raw message is a file under raw/ rather
+	// than a value in the database.
+	RawInFile  bool     `json:"raw_in_file,omitempty"`
+	Source     Source   `json:"source"`
+	ParseError string   `json:"parse_error,omitempty"`
+	Problems   []string `json:"problems,omitempty"`
+}
+
+// Counter names kept in the store.
+const (
+	CountIngested    = "ingested"
+	CountDuplicates  = "duplicates"
+	CountParseFailed = "parse_failed"
+	CountCases       = "cases_created"
+	CountUnfiled     = "unfiled"
+	CountKindPrefix  = "kind_"
+)

@@ -1,0 +1,363 @@
+package store
+
+import (
+	"bytes"
+	"encoding/binary"
+	"encoding/json"
+	"fmt"
+	"sort"
+	"time"
+
+	"github.com/claimsd/claimsd/caseref"
+	bolt "go.etcd.io/bbolt"
+)
+
+// Tx is a read or write transaction. Values it returns are copies and
+// stay valid after the transaction ends.
+type Tx struct{ tx *bolt.Tx }
+
+// Update runs fn in one write transaction: everything fn writes commits
+// together, or nothing does.
+func (db *DB) Update(fn func(*Tx) error) error {
+	return db.bolt.Update(func(tx *bolt.Tx) error { return fn(&Tx{tx}) })
+}
+
+// View runs fn in a read transaction.
+func (db *DB) View(fn func(*Tx) error) error {
+	return db.bolt.View(func(tx *bolt.Tx) error { return fn(&Tx{tx}) })
+}
+
+func (t *Tx) b(name []byte) *bolt.Bucket { return t.tx.Bucket(name) }
+
+// Case returns a case by id.
+func (t *Tx) Case(id string) (Case, bool, error) {
+	var c Case
+	ok, err := getJSON(t.b(bCases), []byte(id), &c)
+	return c, ok, err
+}
+
+// PutCase stores c, keeping the status and customer indexes in step with
+// the previous version.
+func (t *Tx) PutCase(c *Case) error {
+	old, existed, err := t.Case(c.ID)
+	if err != nil {
+		return err
+	}
+	st := t.b(bStatus)
+	if existed && (old.Status != c.Status || !old.CreatedAt.Equal(c.CreatedAt)) {
+		if err := st.Delete(statusKey(old.Status, old.CreatedAt, old.ID)); err != nil {
+			return err
+		}
+	}
+	if err := st.Put(statusKey(c.Status, c.CreatedAt, c.ID), nil); err != nil {
+		return err
+	}
+	cu := t.b(bCustomer)
+	if existed && old.Customer != c.Customer {
+		if err := cu.Delete(join([]byte(old.Customer), []byte(old.ID))); err != nil {
+			return err
+		}
+	}
+	if c.Customer != "" {
+		if err := cu.Put(join([]byte(c.Customer), []byte(c.ID)), nil); err != nil {
+			return err
+		}
+	}
+	return putJSON(t.b(bCases), []byte(c.ID), c)
+}
+
+func statusKey(status string, created time.Time, id string) []byte {
+	return join([]byte(status), u64(uint64(created.UnixNano())), []byte(id))
+}
+
+// NextCaseID allocates the next case id of year. Numbers are never reused:
+// the per-year sequence only grows, even when cases are later erased.
+func (t *Tx) NextCaseID(prefix string, year int) (string, error) {
+	meta := t.b(bMeta)
+	key := fmt.Appendf(nil, "case_seq/%s/%04d", prefix, year)
+	var n uint64
+	if v := meta.Get(key); v != nil {
+		n = binary.BigEndian.Uint64(v)
+	}
+	n++
+	if err := meta.Put(key, u64(n)); err != nil {
+		return "", err
+	}
+	return caseref.Format(prefix, year, n), nil
+}
+
+// CasesOfCustomer returns the cases whose customer is addr.
+func (t *Tx) CasesOfCustomer(addr string) ([]Case, error) {
+	prefix := append([]byte(addr), 0)
+	var out []Case
+	c := t.b(bCustomer).Cursor()
+	for k, _ := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, _ = c.Next() {
+		cs, ok, err := t.Case(string(k[len(prefix):]))
+		if err != nil {
+			return nil, err
+		}
+		if ok {
+			out = append(out, cs)
+		}
+	}
+	return out, nil
+}
+
+// AddMessage assigns m a sequence number and stores it with its indexes.
+func (t *Tx) AddMessage(m *Message) error {
+	msgs := t.b(bMessages)
+	seq, err := msgs.NextSequence()
+	if err != nil {
+		return err
+	}
+	m.Seq = seq
+	key := u64(seq)
+	if m.MessageID != "" {
+		if err := t.b(bMsgID).Put([]byte(m.MessageID), key); err != nil {
+			return err
+		}
+	}
+	if m.RawSHA256 != "" {
+		if err := t.b(bRawHash).Put([]byte(m.RawSHA256), key); err != nil {
+			return err
+		}
+	}
+	if m.Source.Mailbox != "" {
+		if err := t.b(bSource).Put(sourceKey(m.Source), key); err != nil {
+			return err
+		}
+	}
+	if m.CaseID != "" {
+		if err := t.b(bCaseMsgs).Put(join([]byte(m.CaseID), key), nil); err != nil {
+			return err
+		}
+	} else if err := t.b(bUnfiled).Put(key, nil); err != nil {
+		return err
+	}
+	if m.ParseError != "" {
+		if err := t.b(bFailed).Put(key, nil); err != nil {
+			return err
+		}
+	}
+	return putJSON(msgs, key, m)
+}
+
+func sourceKey(s Source) []byte {
+	k := append([]byte(s.Mailbox), 0)
+	k = binary.BigEndian.AppendUint32(k, s.UIDValidity)
+	return binary.BigEndian.AppendUint32(k, s.UID)
+}
+
+func (t *Tx) seqIn(bucket []byte, key string) (uint64, bool) {
+	if key == "" {
+		return 0, false
+	}
+	v := t.b(bucket).Get([]byte(key))
+	if v == nil {
+		return 0, false
+	}
+	return binary.BigEndian.Uint64(v), true
+}
+
+// MessageSeqByID returns the stored message with Message-ID id.
+func (t *Tx) MessageSeqByID(id string) (uint64, bool) { return t.seqIn(bMsgID, id) }
+
+// MessageSeqByRawHash returns the stored message whose raw bytes hash to h.
+func (t *Tx) MessageSeqByRawHash(h string) (uint64, bool) { return t.seqIn(bRawHash, h) }
+
+// MessageSeqBySource returns the message read from s, if it was committed.
+func (t *Tx) MessageSeqBySource(s Source) (uint64, bool) {
+	v := t.b(bSource).Get(sourceKey(s))
+	if v == nil {
+		return 0, false
+	}
+	return binary.BigEndian.Uint64(v), true
+}
+
+// AddSource records that the message seq was also read from s (a
+// duplicate delivery), so the same UID is recognised if fetched again.
+func (t *Tx) AddSource(s Source, seq uint64) error {
+	return t.b(bSource).Put(sourceKey(s), u64(seq))
+}
+
+// Message returns a message by sequence number.
+func (t *Tx) Message(seq uint64) (Message, bool, error) {
+	var m Message
+	ok, err := getJSON(t.b(bMessages), u64(seq), &m)
+	return m, ok, err
+}
+
+// CaseMessages returns the messages of a case in arrival order.
+func (t *Tx) CaseMessages(caseID string) ([]Message, error) {
+	prefix := append([]byte(caseID), 0)
+	var out []Message
+	c := t.b(bCaseMsgs).Cursor()
+	for k, _ := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, _ = c.Next() {
+		m, ok, err := t.Message(binary.BigEndian.Uint64(k[len(prefix):]))
+		if err != nil {
+			return nil, err
+		}
+		if ok {
+			out = append(out, m)
+		}
+	}
+	return out, nil
+}
+
+// CaseFilter selects cases for ListCases.
+type CaseFilter struct {
+	Status string // "" for all
+}
+
+// ListCases returns cases ordered by creation time. With a status it reads
+// only that part of the status index.
+func (t *Tx) ListCases(f CaseFilter) ([]Case, error) {
+	var out []Case
+	if f.Status == "" {
+		err := t.b(bCases).ForEach(func(_, v []byte) error {
+			var c Case
+			if err := json.Unmarshal(v, &c); err != nil {
+				return err
+			}
+			out = append(out, c)
+			return nil
+		})
+		sort.SliceStable(out, func(i, j int) bool {
+			if !out[i].CreatedAt.Equal(out[j].CreatedAt) {
+				return out[i].CreatedAt.Before(out[j].CreatedAt)
+			}
+			return out[i].ID < out[j].ID
+		})
+		return out, err
+	}
+	prefix := append([]byte(f.Status), 0)
+	c := t.b(bStatus).Cursor()
+	for k, _ := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, _ = c.Next() {
+		id := string(k[len(prefix)+9:])
+		cs, ok, err := t.Case(id)
+		if err != nil {
+			return nil, err
+		}
+		if ok {
+			out = append(out, cs)
+		}
+	}
+	return out, nil
+}
+
+// MessageFilter selects messages kept outside cases.
+type MessageFilter struct {
+	Unfiled     bool // messages that belong to no case
+	ParseFailed bool // messages that did not parse
+}
+
+// ListMessages returns the messages selected by f in arrival order.
+func (t *Tx) ListMessages(f MessageFilter) ([]Message, error) {
+	bucket := bUnfiled
+	if f.ParseFailed {
+		bucket = bFailed
+	}
+	var out []Message
+	err := t.b(bucket).ForEach(func(k, _ []byte) error {
+		m, ok, err := t.Message(binary.BigEndian.Uint64(k))
+		if ok {
+			out = append(out, m)
+		}
+		return err
+	})
+	return out, err
+}
+
+// PutRaw stores a raw message inline under its hash.
+func (t *Tx) PutRaw(sha256hex string, raw []byte) error {
+	return t.b(bRaw).Put([]byte(sha256hex), raw)
+}
+
+// Raw returns an inline raw message (a copy), nil when it is kept as a file.
+func (t *Tx) Raw(sha256hex string) []byte {
+	return bytes.Clone(t.b(bRaw).Get([]byte(sha256hex)))
+}
+
+// Cursor is where following a mailbox resumes.
+type Cursor struct {
+	UIDValidity uint32 `json:"uidvalidity"`
+	LastUID     uint32 `json:"last_uid"`
+}
+
+// Cursor returns the stored cursor of mailbox (zero when never read).
+func (t *Tx) Cursor(mailbox string) (Cursor, error) {
+	var c Cursor
+	_, err := getJSON(t.b(bCursors), []byte(mailbox), &c)
+	return c, err
+}
+
+// PutCursor stores the cursor of mailbox.
+func (t *Tx) PutCursor(mailbox string, c Cursor) error {
+	return putJSON(t.b(bCursors), []byte(mailbox), c)
+}
+
+// AddPendingMark records that uid is committed but not yet marked on the
+// server.
+func (t *Tx) AddPendingMark(mailbox string, uidValidity, uid uint32) error {
+	return t.b(bPendingMarks).Put(sourceKey(Source{mailbox, uidValidity, uid}), nil)
+}
+
+// PendingMarks lists the UIDs of mailbox/uidValidity still to be marked.
+func (t *Tx) PendingMarks(mailbox string, uidValidity uint32) []uint32 {
+	prefix := binary.BigEndian.AppendUint32(append([]byte(mailbox), 0), uidValidity)
+	var uids []uint32
+	c := t.b(bPendingMarks).Cursor()
+	for k, _ := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, _ = c.Next() {
+		uids = append(uids, binary.BigEndian.Uint32(k[len(prefix):]))
+	}
+	return uids
+}
+
+// DropPendingMarks forgets marks of mailbox: for uidValidity only the given
+// uids; with uids nil, every mark of every other UIDVALIDITY (void after a
+// change).
+func (t *Tx) DropPendingMarks(mailbox string, uidValidity uint32, uids []uint32) error {
+	b := t.b(bPendingMarks)
+	if uids != nil {
+		for _, uid := range uids {
+			if err := b.Delete(sourceKey(Source{mailbox, uidValidity, uid})); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	prefix := append([]byte(mailbox), 0)
+	var stale [][]byte
+	c := b.Cursor()
+	for k, _ := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, _ = c.Next() {
+		if binary.BigEndian.Uint32(k[len(prefix):]) != uidValidity {
+			stale = append(stale, bytes.Clone(k))
+		}
+	}
+	for _, k := range stale {
+		if err := b.Delete(k); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Inc adds n to a counter.
+func (t *Tx) Inc(name string, n uint64) error {
+	b := t.b(bCounters)
+	var v uint64
+	if old := b.Get([]byte(name)); old != nil {
+		v = binary.BigEndian.Uint64(old)
+	}
+	return b.Put([]byte(name), u64(v+n))
+}
+
+// Counters returns every counter.
+func (t *Tx) Counters() map[string]uint64 {
+	out := map[string]uint64{}
+	t.b(bCounters).ForEach(func(k, v []byte) error {
+		out[string(k)] = binary.BigEndian.Uint64(v)
+		return nil
+	})
+	return out
+}
