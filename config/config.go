@@ -19,6 +19,7 @@ import (
 	"net/mail"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"time"
 
@@ -112,13 +113,8 @@ type IMAP struct {
 // to false.
 func (i IMAP) UseIDLE() bool { return i.IDLE == nil || *i.IDLE }
 
-// String prints the section with the password redacted.
-func (i IMAP) String() string {
-	type plain IMAP
-	p := plain(i)
-	p.Password = redact(p.Password)
-	return fmt.Sprintf("%+v", p)
-}
+// String prints the section like %+v, with the password redacted.
+func (i IMAP) String() string { return describe(i) }
 
 // GoString prints the section with the password redacted, for %#v.
 func (i IMAP) GoString() string { return "config.IMAP" + i.String() }
@@ -152,13 +148,8 @@ type SMTP struct {
 	From string `yaml:"from"`
 }
 
-// String prints the section with the password redacted.
-func (s SMTP) String() string {
-	type plain SMTP
-	p := plain(s)
-	p.Password = redact(p.Password)
-	return fmt.Sprintf("%+v", p)
-}
+// String prints the section like %+v, with the password redacted.
+func (s SMTP) String() string { return describe(s) }
 
 // GoString prints the section with the password redacted, for %#v.
 func (s SMTP) GoString() string { return "config.SMTP" + s.String() }
@@ -169,6 +160,35 @@ func redact(secret string) string {
 		return ""
 	}
 	return "REDACTED"
+}
+
+// describe formats a struct like %+v, following pointers and replacing the
+// value of every field named Password by redact's.
+func describe(v any) string {
+	rv := reflect.ValueOf(v)
+	rt := rv.Type()
+	var b strings.Builder
+	b.WriteByte('{')
+	for i := 0; i < rt.NumField(); i++ {
+		if i > 0 {
+			b.WriteByte(' ')
+		}
+		f, fv := rt.Field(i), rv.Field(i)
+		b.WriteString(f.Name)
+		b.WriteByte(':')
+		switch {
+		case f.Name == "Password":
+			b.WriteString(redact(fv.String()))
+		case fv.Kind() == reflect.Pointer && fv.IsNil():
+			b.WriteString("<nil>")
+		case fv.Kind() == reflect.Pointer:
+			fmt.Fprint(&b, fv.Elem().Interface())
+		default:
+			fmt.Fprint(&b, fv.Interface())
+		}
+	}
+	b.WriteByte('}')
+	return b.String()
 }
 
 // Staff is a person who handles cases.

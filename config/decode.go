@@ -100,14 +100,6 @@ func childPath(parent, key string) string {
 	return parent + "." + key
 }
 
-// displayPath names a path in messages; the root has no key.
-func displayPath(path string) string {
-	if path == "" {
-		return "the configuration"
-	}
-	return path
-}
-
 // kindName describes the kind of a YAML node for messages.
 func kindName(n *yaml.Node) string {
 	switch n.Kind {
@@ -134,13 +126,13 @@ func (d *decoded) value(path string, n *yaml.Node, t reflect.Type) {
 		d.leaf(path, n, t)
 	case t.Kind() == reflect.Struct:
 		if n.Kind != yaml.MappingNode {
+			msg := "must be a mapping of keys, not " + kindName(n)
 			fix := fmt.Sprintf("put the keys of %s on the lines below it, indented", path)
 			if path == "" {
+				msg = "the configuration " + msg
 				fix = "start the file with keys such as data_dir:, claims_address: and imap:"
 			}
-			d.add(Problem{Key: path, Line: n.Line,
-				Message: fmt.Sprintf("%s must be a mapping of keys, not %s", displayPath(path), kindName(n)),
-				Fix:     fix})
+			d.add(Problem{Key: path, Line: n.Line, Message: msg, Fix: fix})
 			return
 		}
 		d.mapping(path, n, t)
@@ -152,7 +144,14 @@ func (d *decoded) value(path string, n *yaml.Node, t reflect.Type) {
 			return
 		}
 		for i, item := range n.Content {
-			d.value(fmt.Sprintf("%s[%d]", path, i), item, t.Elem())
+			itemPath := fmt.Sprintf("%s[%d]", path, i)
+			if isNull(resolve(item)) {
+				d.add(Problem{Key: itemPath, Line: item.Line,
+					Message: "is an empty entry",
+					Fix:     "fill it in or remove its \"-\" line"})
+				continue
+			}
+			d.value(itemPath, item, t.Elem())
 		}
 	}
 }
@@ -175,6 +174,10 @@ func (d *decoded) leaf(path string, n *yaml.Node, t reflect.Type) {
 	case isDuration:
 		d.add(Problem{Key: path, Line: n.Line, Message: err.Error(),
 			Fix: "write a number with a unit (s, m, h or d), e.g. 60s, 5m, 720h or 30d"})
+	case errors.As(err, &typeErr) && n.Style&(yaml.DoubleQuotedStyle|yaml.SingleQuotedStyle) != 0:
+		d.add(Problem{Key: path, Line: n.Line,
+			Message: fmt.Sprintf("%q is quoted text, not %s", n.Value, typeName(t)),
+			Fix:     "remove the quotes, e.g. " + exampleValue(t)})
 	case errors.As(err, &typeErr):
 		d.add(Problem{Key: path, Line: n.Line,
 			Message: fmt.Sprintf("%q is not %s", n.Value, typeName(t)),
@@ -191,17 +194,12 @@ func typeName(t reflect.Type) string {
 		t = t.Elem()
 	}
 	switch t.Kind() {
-	case reflect.Int, reflect.Int64, reflect.Int32, reflect.Uint, reflect.Uint64, reflect.Uint32:
+	case reflect.Int:
 		return "a whole number"
 	case reflect.Bool:
 		return "true or false"
-	case reflect.String:
-		return "text"
 	}
-	if t == reflect.TypeFor[Duration]() {
-		return "a duration"
-	}
-	return "a " + t.String()
+	return "text"
 }
 
 // exampleValue gives an example of a valid value of a leaf type.
@@ -210,7 +208,7 @@ func exampleValue(t reflect.Type) string {
 		t = t.Elem()
 	}
 	switch t.Kind() {
-	case reflect.Int, reflect.Int64, reflect.Int32, reflect.Uint, reflect.Uint64, reflect.Uint32:
+	case reflect.Int:
 		return "993"
 	case reflect.Bool:
 		return "true"
@@ -241,7 +239,7 @@ func (d *decoded) mapping(path string, n *yaml.Node, t reflect.Type) {
 		key := childPath(path, name)
 		if first, dup := seen[name]; dup {
 			d.add(Problem{Key: key, Line: k.Line,
-				Message: fmt.Sprintf("defined twice (first on line %d)", first),
+				Message: fmt.Sprintf("is defined twice, first on line %d", first),
 				Fix:     "keep only one of them"})
 			continue
 		}
