@@ -24,21 +24,25 @@ const (
 // it is never logged.
 type Options struct {
 	Host     string
-	Port     int
+	Port     int // 0 means 993 for tls, else 143
 	Security Security
 	// InsecureSkipVerify disables TLS certificate checks (config allows it
 	// only for loopback hosts, for test servers with self-signed certs).
 	InsecureSkipVerify bool
 	Username           string
 	Password           string
-	Mailbox            string        // e.g. "INBOX"
-	IDLE               bool          // use IDLE when the server offers it
-	PollInterval       time.Duration // when IDLE is off or missing
+	Mailbox            string // e.g. "INBOX" (the default)
+	IDLE               bool   // use IDLE when the server offers it
+	// PollInterval is how often to look for new mail when IDLE is off or
+	// missing; 0 means DefaultPollInterval.
+	PollInterval time.Duration
 	// ProcessedKeyword is set on a message after it is committed
-	// (default "$ClaimsdProcessed").
+	// (default "$ClaimsdProcessed"). It must be an IMAP atom.
 	ProcessedKeyword string
 	// MoveTo, when set, moves a committed message to this mailbox after
-	// the keyword is set.
+	// the keyword is set: with MOVE, or COPY and a UID EXPUNGE of just
+	// that message when the server has UIDPLUS; without either the
+	// message stays, keyword set. The mailbox must exist.
 	MoveTo string
 	// BatchSize caps how many messages one FETCH asks for; 0 means 500.
 	BatchSize int
@@ -69,6 +73,13 @@ type Cursor struct {
 // so the sink can commit a group in one transaction. An error from either
 // stops the batch; the watcher reconnects and retries after a backoff, so the
 // sink must be idempotent for a message it already committed.
+//
+// After a Deliver or Flush error the watcher calls nothing else in that
+// cycle: messages delivered but not flushed are delivered again after the
+// reconnect, so a sink must tolerate seeing a held UID twice. Deliver and
+// Flush get a context that stays live when the watcher is told to stop:
+// the message in hand is finished and flushed before it returns. All
+// methods are called from one goroutine at a time.
 type Sink interface {
 	Cursor(ctx context.Context, mailbox string) (Cursor, error)
 	// ResetCursor is called when the server's UIDVALIDITY differs from the

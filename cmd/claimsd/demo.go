@@ -99,7 +99,7 @@ func (c *cli) demo(args []string) error {
 		if err := imapSrv.Append("INBOX", raw, date); err != nil {
 			return fmt.Errorf("append %s: %w", name, err)
 		}
-		fmt.Fprintf(c.stdout, "-> customer mail %s\n", name)
+		fmt.Fprintf(c.stdout, "-> appended %s to INBOX\n", name)
 		if err := waitCommitted(ctx, d, before, 10*time.Second); err != nil {
 			return fmt.Errorf("%s: %w", name, err)
 		}
@@ -231,7 +231,7 @@ func printDemoOutcome(w io.Writer, db *store.DB) error {
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(w, "\n%d messages kept without a case:\n", len(unfiled))
+	fmt.Fprintf(w, "\nmessages kept without a case: %d\n", len(unfiled))
 	for _, m := range unfiled {
 		fmt.Fprintf(w, "  #%d %-9s %s (%s: %s)\n", m.Seq, m.Kind, clip(m.Subject, 50), m.KindReason, m.ThreadNote)
 	}

@@ -4,5 +4,9 @@ package mailtest
 
 import "syscall"
 
-// sysProcAttr: only Linux can tie the master's life to the test binary's.
-func sysProcAttr() *syscall.SysProcAttr { return nil }
+// sysProcAttr puts Dovecot's master and its children in a process group of
+// their own, so Stop can signal exactly them.
+func sysProcAttr() *syscall.SysProcAttr { return &syscall.SysProcAttr{Setpgid: true} }
+
+// groupAlive reports whether process group pgid still has a member.
+func groupAlive(pgid int) bool { return syscall.Kill(-pgid, 0) != syscall.ESRCH }

@@ -1,0 +1,37 @@
+# claimsd: developer and CI entry points. CI runs `make test` (.ci/run).
+SHELL := bash
+.SHELLFLAGS := -eu -o pipefail -c
+GO ?= go
+FUZZTIME ?= 30s
+
+# Tests that load maildirs (internal/mailtest) create thousands of files; on
+# the project's VMs that is ~10x faster on tmpfs than in /tmp.
+MAILTEST_TMPDIR ?= $(shell [ -d /dev/shm ] && [ -w /dev/shm ] && echo /dev/shm)
+export MAILTEST_TMPDIR
+
+.PHONY: test bench fuzz demo build
+
+# .ci/deps installs Dovecot (for the end-to-end tests) only when missing.
+test:
+	./.ci/deps
+	$(GO) vet ./...
+	$(GO) test -race -count=1 ./...
+
+bench:
+	$(GO) test -run='^$$' -bench=. -benchmem ./...
+
+# Runs every fuzz target for FUZZTIME each, one at a time (go test -fuzz
+# takes one target in one package).
+fuzz:
+	@targets=$$($(GO) test -list '^Fuzz' ./... | awk '/^Fuzz/ { names[n++] = $$1; next } /^ok/ { for (i = 0; i < n; i++) print $$2 " " names[i]; n = 0 }'); \
+	if [ -z "$$targets" ]; then echo "fuzz: no fuzz targets"; exit 0; fi; \
+	while read -r pkg name; do \
+		echo "fuzz: $$pkg $$name for $(FUZZTIME)"; \
+		$(GO) test -run='^$$' -fuzz="^$$name\$$" -fuzztime=$(FUZZTIME) "$$pkg"; \
+	done <<< "$$targets"
+
+demo:
+	$(GO) run ./cmd/claimsd demo
+
+build:
+	$(GO) build -o bin/claimsd ./cmd/claimsd

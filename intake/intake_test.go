@@ -1,0 +1,213 @@
+package intake
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/claimsd/claimsd/mailbox"
+	"github.com/claimsd/claimsd/store"
+)
+
+type staffBook struct{}
+
+func (staffBook) IsStaff(a string) bool { return a == "anna@sklep.example" }
+func (staffBook) IsOwn(a string) bool   { return a == "reklamacje@sklep.example" }
+
+var t0 = time.Date(2026, 11, 23, 9, 0, 0, 0, time.UTC)
+
+func newIntake(t *testing.T) (*Intake, *store.DB) {
+	t.Helper()
+	db, err := store.Open(t.TempDir(), store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	warsaw, err := time.LoadLocation("Europe/Warsaw")
+	if err != nil {
+		t.Fatal(err)
+	}
+	in := New(db, Settings{
+		CasePrefix: "CLM", Location: warsaw, SubjectWindow: 30 * 24 * time.Hour,
+		Addresses: staffBook{}, MessageIDDomain: "sklep.example",
+	}, slog.New(slog.NewTextHandler(io.Discard, nil)), func() time.Time { return t0 })
+	return in, db
+}
+
+func mail(from, subject, msgID string, extra ...string) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "From: %s\r\nTo: reklamacje@sklep.example\r\nSubject: %s\r\nDate: Mon, 23 Nov 2026 09:14:02 +0100\r\n", from, subject)
+	if msgID != "" {
+		fmt.Fprintf(&b, "Message-ID: <%s>\r\n", msgID)
+	}
+	for _, h := range extra {
+		b.WriteString(h + "\r\n")
+	}
+	b.WriteString("Content-Type: text/plain; charset=utf-8\r\n\r\nDzień dobry, proszę o naprawę.\r\n")
+	return b.String()
+}
+
+// deliver hands raws to the intake as UIDs from..., then flushes once.
+func deliver(t *testing.T, in *Intake, uidValidity, firstUID uint32, raws ...string) []uint32 {
+	t.Helper()
+	ctx := context.Background()
+	for i, raw := range raws {
+		err := in.Deliver(ctx, mailbox.Fetched{Mailbox: "INBOX", UIDValidity: uidValidity, UID: firstUID + uint32(i),
+			InternalDate: t0.Add(time.Duration(i) * time.Minute), Size: int64(len(raw)), Body: strings.NewReader(raw)})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	uids, err := in.Flush(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return uids
+}
+
+func messagesByUID(t *testing.T, db *store.DB) map[uint32]store.Message {
+	t.Helper()
+	out := map[uint32]store.Message{}
+	db.View(func(tx *store.Tx) error {
+		cases, _ := tx.ListCases(store.CaseFilter{})
+		for _, c := range cases {
+			msgs, _ := tx.CaseMessages(c.ID)
+			for _, m := range msgs {
+				out[m.Source.UID] = m
+			}
+		}
+		unfiled, _ := tx.ListMessages(store.MessageFilter{Unfiled: true})
+		for _, m := range unfiled {
+			out[m.Source.UID] = m
+		}
+		return nil
+	})
+	return out
+}
+
+func TestIntakeThreadsAGroupInOrder(t *testing.T) {
+	in, db := newIntake(t)
+	uids := deliver(t, in, 1, 1,
+		mail("Jan Kowalski <jan@example.net>", "Reklamacja: pęknięty ekran", "orig@example.net"),
+		mail("jan@example.net", "Re: Reklamacja: pęknięty ekran", "r1@example.net", "In-Reply-To: <orig@example.net>", "References: <orig@example.net>"),
+		mail("jan@example.net", "Odp: Reklamacja: pęknięty ekran", "r2@example.net"),
+		mail("emily@example.org", "Broken blender", "e1@example.org"),
+		mail("intruder@example.com", "Re: [CLM-2026-000001] pay me", "x1@example.com"),
+		mail("jan@example.net", "Automatic reply: Re: x [CLM-2026-000001]", "ooo@example.net", "Auto-Submitted: auto-replied"),
+		mail("mailer-daemon@mx.example", "Undelivered Mail Returned to Sender", "dsn@mx.example", "Auto-Submitted: auto-replied"),
+		mail("Anna Nowak <anna@sklep.example>", "[CLM-2026-000002] sprawdzone", "staff1@sklep.example"),
+	)
+	if !slices.Equal(uids, []uint32{1, 2, 3, 4, 5, 6, 7, 8}) {
+		t.Fatalf("committed uids %v", uids)
+	}
+	got := messagesByUID(t, db)
+	want := map[uint32]struct{ caseID, kind, by string }{
+		1: {"CLM-2026-000001", "customer", "new_case"},
+		2: {"CLM-2026-000001", "customer", "references"},
+		3: {"CLM-2026-000001", "customer", "subject"},
+		4: {"CLM-2026-000002", "customer", "new_case"},
+		5: {"CLM-2026-000003", "customer", "new_case"},
+		6: {"CLM-2026-000001", "auto_reply", "subject_tag"},
+		7: {"", "bounce", "unfiled"},
+		8: {"CLM-2026-000002", "staff", "subject_tag"},
+	}
+	for uid, w := range want {
+		m := got[uid]
+		if m.CaseID != w.caseID || m.Kind != w.kind || m.ThreadedBy != w.by {
+			t.Errorf("uid %d: case %q kind %s by %s (%s); want %q %s %s", uid, m.CaseID, m.Kind, m.ThreadedBy, m.ThreadNote, w.caseID, w.kind, w.by)
+		}
+	}
+	db.View(func(tx *store.Tx) error {
+		c, _, _ := tx.Case("CLM-2026-000001")
+		if c.Messages != 4 || c.Customer != "jan@example.net" || c.CustomerName != "Jan Kowalski" || !c.ReceivedAt.Equal(t0) {
+			t.Errorf("case 1 = %+v", c)
+		}
+		cur, _ := tx.Cursor("INBOX")
+		if cur != (store.Cursor{UIDValidity: 1, LastUID: 8}) {
+			t.Errorf("cursor %+v", cur)
+		}
+		if marks := tx.PendingMarks("INBOX", 1); len(marks) != 8 {
+			t.Errorf("pending marks %v", marks)
+		}
+		return nil
+	})
+	if s := in.Stats(); s.Committed != 8 || s.NewCases != 3 || s.Unfiled != 1 {
+		t.Errorf("stats %+v", s)
+	}
+}
+
+func TestIntakeDeduplicates(t *testing.T) {
+	in, db := newIntake(t)
+	a := mail("jan@example.net", "Reklamacja", "a@example.net")
+	noID := mail("jan@example.net", "Bez identyfikatora", "")
+	deliver(t, in, 1, 1, a, noID)
+	// The same UIDs again (a crash fell between commit and mark), the
+	// same message under a new UID (delivered twice), and everything
+	// again after a UIDVALIDITY change.
+	deliver(t, in, 1, 1, a, noID)
+	deliver(t, in, 1, 3, a)
+	deliver(t, in, 2, 1, a, noID)
+	var n int
+	db.View(func(tx *store.Tx) error {
+		unfiled, _ := tx.ListMessages(store.MessageFilter{Unfiled: true})
+		cases, _ := tx.ListCases(store.CaseFilter{})
+		for _, c := range cases {
+			msgs, _ := tx.CaseMessages(c.ID)
+			n += len(msgs)
+		}
+		n += len(unfiled)
+		if len(cases) != 2 {
+			t.Errorf("%d cases, want 2", len(cases))
+		}
+		if c := tx.Counters()[store.CountDuplicates]; c != 3 {
+			t.Errorf("duplicates counter %d, want 3", c)
+		}
+		return nil
+	})
+	if n != 2 {
+		t.Fatalf("%d messages stored, want 2", n)
+	}
+}
+
+func TestIntakeKeepsWhatDoesNotParse(t *testing.T) {
+	in, db := newIntake(t)
+	garbage := "this is not a header\r\n\x00\x01\x02 at all\r\n"
+	deliver(t, in, 1, 1, garbage)
+	got := messagesByUID(t, db)
+	m, ok := got[1]
+	if !ok {
+		t.Fatal("unparsable message not stored")
+	}
+	db.View(func(tx *store.Tx) error {
+		if raw := tx.Raw(m.RawSHA256); string(raw) != garbage {
+			t.Errorf("raw not kept byte for byte: %q", raw)
+		}
+		return nil
+	})
+	t.Logf("stored as kind %s, threaded %s, parse error %q", m.Kind, m.ThreadedBy, m.ParseError)
+}
+
+func TestIntakeLargeMessageGoesToFile(t *testing.T) {
+	in, db := newIntake(t)
+	body := strings.Repeat("Lorem ipsum dolor sit amet, zażółć gęślą jaźń.\r\n", (store.InlineRawLimit/40)+100)
+	raw := mail("jan@example.net", "Long", "long@example.net") + body
+	deliver(t, in, 1, 1, raw)
+	m := messagesByUID(t, db)[1]
+	if !m.RawInFile || m.RawSize != int64(len(raw)) {
+		t.Fatalf("raw in file %v size %d", m.RawInFile, m.RawSize)
+	}
+	data, err := os.ReadFile(db.RawFiles().Path(m.RawSHA256))
+	if err != nil || string(data) != raw {
+		t.Fatalf("raw file: %v (len %d)", err, len(data))
+	}
+	left, _ := os.ReadDir(db.TempDir())
+	if len(left) != 0 {
+		t.Errorf("%d temp files left", len(left))
+	}
+}

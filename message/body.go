@@ -1,0 +1,376 @@
+package message
+
+import (
+	"bytes"
+	"errors"
+	"io"
+	"regexp"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/k3a/html2text"
+)
+
+// readCapped reads at most limit bytes of r into memory and discards the
+// rest, returning how much was dropped. A read error ends reading; the
+// bytes before it are kept.
+func readCapped(r io.Reader, limit int64) (data []byte, dropped int64, err error) {
+	var buf bytes.Buffer
+	if limit < 0 {
+		limit = 0
+	}
+	_, err = io.CopyN(&buf, r, limit)
+	if errors.Is(err, io.EOF) {
+		return buf.Bytes(), 0, nil
+	}
+	if err != nil {
+		return buf.Bytes(), 0, err
+	}
+	dropped, err = io.Copy(io.Discard, r)
+	return buf.Bytes(), dropped, err
+}
+
+// stopAtError turns a decoding error into a clean end of data, so the sink
+// stores what decoded (bad base64 keeps its good prefix); the error is kept
+// for a Problem. Failures of the caller's reader are caught separately by
+// sourceReader.
+type stopAtError struct {
+	r   io.Reader
+	err error
+}
+
+func (s *stopAtError) Read(p []byte) (int, error) {
+	if s.err != nil {
+		return 0, io.EOF
+	}
+	n, err := s.r.Read(p)
+	if err != nil && !errors.Is(err, io.EOF) {
+		s.err = err
+		return n, io.EOF
+	}
+	return n, err
+}
+
+// base64Filter passes only base64 alphabet characters and padding:
+// RFC 2045 section 6.8 says other characters "are to be ignored", while
+// Go's decoder rejects them. It counts the non-whitespace ones it drops
+// and pads a truncated final quantum so its bytes are not lost.
+type base64Filter struct {
+	r       io.Reader
+	invalid int
+	quantum int
+	pad     string
+	eof     bool
+}
+
+func (f *base64Filter) Read(p []byte) (int, error) {
+	for {
+		if f.pad != "" {
+			n := copy(p, f.pad)
+			f.pad = f.pad[n:]
+			return n, nil
+		}
+		if f.eof || len(p) == 0 {
+			return 0, io.EOF
+		}
+		n, err := f.r.Read(p)
+		k := f.filter(p[:n])
+		if errors.Is(err, io.EOF) {
+			f.eof = true
+			f.pad = [4]string{"", "", "==", "="}[f.quantum]
+			f.quantum = 0
+			err = nil
+		}
+		if k > 0 || err != nil {
+			return k, err
+		}
+	}
+}
+
+// filter compacts b in place to its base64 characters and returns their
+// count.
+func (f *base64Filter) filter(b []byte) int {
+	k := 0
+	for _, c := range b {
+		switch {
+		case isBase64Char(c) || c == '=':
+			b[k] = c
+			k++
+			f.quantum = (f.quantum + 1) % 4
+		case c == ' ' || c == '\t' || c == '\r' || c == '\n':
+		default:
+			f.invalid++
+		}
+	}
+	return k
+}
+
+// looksLikeBase64 reports whether encoded text has the shape of base64:
+// lines without inner spaces. Plain prose fails this on most lines.
+func looksLikeBase64(b []byte) bool {
+	lines, spaced := 0, 0
+	for len(b) > 0 {
+		line := b
+		if i := bytes.IndexByte(b, '\n'); i >= 0 {
+			line, b = b[:i], b[i+1:]
+		} else {
+			b = nil
+		}
+		line = bytes.TrimSpace(line)
+		if len(line) == 0 {
+			continue
+		}
+		lines++
+		if bytes.ContainsAny(line, " \t") {
+			spaced++
+		}
+	}
+	return spaced*2 <= lines
+}
+
+// prefixBuffer keeps the first limit bytes written to it, until stopped.
+type prefixBuffer struct {
+	buf     []byte
+	limit   int
+	stopped bool
+}
+
+func (b *prefixBuffer) Write(p []byte) (int, error) {
+	if !b.stopped && len(b.buf) < b.limit {
+		n := min(len(p), b.limit-len(b.buf))
+		b.buf = append(b.buf, p[:n]...)
+	}
+	return len(p), nil
+}
+
+// stop releases the buffer and ignores further writes.
+func (b *prefixBuffer) stop() {
+	b.stopped = true
+	b.buf = nil
+}
+
+// normalizeCTE maps a Content-Transfer-Encoding value (RFC 2045 section 6)
+// to "", "quoted-printable" or "base64", accepting the misspellings seen in
+// the wild; known is false for anything else (x-uuencode, garbage).
+func normalizeCTE(v string) (cte string, known bool) {
+	v = strings.ToLower(strings.Trim(strings.TrimSpace(v), `"'`))
+	if strings.HasPrefix(v, "quoted") {
+		return "quoted-printable", true
+	}
+	if i := strings.IndexAny(v, "; \t("); i >= 0 {
+		v = v[:i]
+	}
+	switch v {
+	case "", "7bit", "8bit", "binary", "7-bit", "8-bit", "7bits", "8bits", "plain", "text", "none", "identity":
+		return "", true
+	case "base64", "base-64", "b64":
+		return "base64", true
+	case "qp":
+		return "quoted-printable", true
+	}
+	return v, false
+}
+
+// sanitizeFilename keeps the last path element of a file name (no "../" or
+// "C:\" games), without control characters, at most 255 bytes.
+func sanitizeFilename(name string) string {
+	name = validText(name)
+	if i := strings.LastIndexAny(name, `/\`); i >= 0 {
+		name = name[i+1:]
+	}
+	name = strings.TrimSpace(stripControls(name))
+	if name == "." || name == ".." {
+		return ""
+	}
+	return truncateString(name, 255)
+}
+
+// defaultNames name unnamed parts whose type says what they are.
+var defaultNames = map[string]string{
+	"message/rfc822":                   "forwarded.eml",
+	"message/global":                   "forwarded.eml",
+	"text/rfc822-headers":              "headers.txt",
+	"message/global-headers":           "headers.txt",
+	"message/delivery-status":          "delivery-status.txt",
+	"message/global-delivery-status":   "delivery-status.txt",
+	"message/disposition-notification": "disposition-notification.txt",
+	"text/calendar":                    "invite.ics",
+}
+
+// extensions give unnamed parts a useful suffix.
+var extensions = map[string]string{
+	"image/png": ".png", "image/jpeg": ".jpg", "image/jpg": ".jpg", "image/pjpeg": ".jpg",
+	"image/gif": ".gif", "image/bmp": ".bmp", "image/webp": ".webp", "image/tiff": ".tif",
+	"image/heic": ".heic", "application/pdf": ".pdf", "text/plain": ".txt", "text/html": ".html",
+	"text/csv": ".csv", "application/zip": ".zip", "application/msword": ".doc",
+	"application/vnd.openxmlformats-officedocument.wordprocessingml.document": ".docx",
+	"application/vnd.ms-excel": ".xls",
+	"application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": ".xlsx",
+	"application/pgp-signature":                                         ".asc", "application/pkcs7-signature": ".p7s",
+	"application/x-pkcs7-signature": ".p7s", "application/pkcs7-mime": ".p7m",
+	"application/ms-tnef": ".dat", "video/mp4": ".mp4", "audio/mpeg": ".mp3",
+}
+
+// defaultName names an attachment that came without a file name.
+func defaultName(mediaType, path string) string {
+	if n, ok := defaultNames[mediaType]; ok {
+		return n
+	}
+	ext, ok := extensions[mediaType]
+	if !ok {
+		ext = ".bin"
+	}
+	if path == "" {
+		path = "1"
+	}
+	return "part-" + path + ext
+}
+
+// metaCharset finds <meta charset="x"> or <meta http-equiv content="...;
+// charset=x"> (HTML Living Standard, "determining the character encoding").
+var metaCharset = regexp.MustCompile(`(?i)<meta[^>]{0,200}?charset\s*=\s*["']?\s*([a-z0-9_.:\-]{1,40})`)
+
+// sniffHTMLCharset returns the charset declared inside an HTML document.
+func sniffHTMLCharset(data []byte) string {
+	if len(data) > 4096 {
+		data = data[:4096]
+	}
+	m := metaCharset.FindSubmatch(data)
+	if m == nil {
+		return ""
+	}
+	return string(m[1])
+}
+
+func isValidUTF8(b []byte) bool { return utf8.Valid(b) }
+
+// finishText chooses the body (plain text preferred, HTML converted when
+// there is none), tidies it and splits off quoted history.
+func (w *walker) finishText(c content) {
+	text := joinTexts(c.plain)
+	if strings.TrimSpace(text) == "" && len(c.html) > 0 {
+		text = tidyConverted(htmlToText(strings.Join(c.html, "\n")))
+		w.p.FromHTML = true
+	}
+	text = trimOuterBlank(cleanText(text))
+	if len(text) > maxTextBytes {
+		text = truncateString(text, maxTextBytes)
+	}
+	w.p.Text = text
+	w.p.NewText, w.p.Quoted = SplitReply(text)
+}
+
+// joinTexts joins several plain parts (e.g. body and a list footer).
+func joinTexts(texts []string) string {
+	kept := make([]string, 0, len(texts))
+	for _, t := range texts {
+		if t = strings.TrimRight(t, "\r\n"); strings.TrimSpace(t) != "" {
+			kept = append(kept, t)
+		}
+	}
+	return strings.Join(kept, "\n\n")
+}
+
+// htmlToText converts an HTML body with html2text, after marking table
+// cells and rows (Outlook lays mail out in tables) so their text does not
+// run together.
+func htmlToText(h string) string {
+	h = cellEnd.ReplaceAllString(h, " $0")
+	h = rowEnd.ReplaceAllString(h, "<br>$0")
+	return html2text.HTML2TextWithOptions(h, html2text.WithUnixLineBreaks(), html2text.WithListSupport())
+}
+
+var (
+	cellEnd = regexp.MustCompile(`(?i)</t[dh]\s*>`)
+	rowEnd  = regexp.MustCompile(`(?i)</tr\s*>`)
+)
+
+// tidyConverted trims the lines of text converted from HTML (indentation
+// there is an artefact of the markup) and squeezes runs of blank lines.
+func tidyConverted(s string) string {
+	lines := strings.Split(s, "\n")
+	out := lines[:0]
+	blank := 0
+	for _, l := range lines {
+		l = strings.TrimSpace(l)
+		if l == "" {
+			blank++
+			if blank > 1 {
+				continue
+			}
+		} else {
+			blank = 0
+		}
+		out = append(out, l)
+	}
+	return strings.Join(out, "\n")
+}
+
+// trimOuterBlank removes leading blank lines (keeping the indentation of
+// the first real line) and trailing white space.
+func trimOuterBlank(s string) string {
+	s = strings.TrimRight(s, " \t\n")
+	for {
+		i := strings.IndexByte(s, '\n')
+		if i < 0 || strings.TrimSpace(s[:i]) != "" {
+			return s
+		}
+		s = s[i+1:]
+	}
+}
+
+// cleanText normalizes line ends to "\n", removes control characters other
+// than tab and newline (NUL in a database column helps nobody) and makes
+// the text valid UTF-8.
+func cleanText(s string) string {
+	s = strings.ReplaceAll(s, "\r\n", "\n")
+	s = strings.ReplaceAll(s, "\r", "\n")
+	s = strings.Map(func(r rune) rune {
+		if r == '\n' || r == '\t' || !isControl(r) {
+			return r
+		}
+		return -1
+	}, s)
+	return strings.ToValidUTF8(s, "\uFFFD")
+}
+
+// unflow undoes RFC 3676 format=flowed: a line ending in a space continues
+// on the next line of the same quote depth (section 4.2); a leading space
+// is stuffing (section 4.4); with delsp=yes the trailing space itself is
+// removed (section 4.5). The signature separator "-- " is never flowed.
+func unflow(s string, delsp bool) string {
+	s = strings.ReplaceAll(s, "\r\n", "\n")
+	var out []string
+	var cur strings.Builder
+	curDepth, open := 0, false
+	emit := func() {
+		line := cur.String()
+		if curDepth > 0 {
+			line = strings.Repeat(">", curDepth) + " " + line
+		}
+		out = append(out, line)
+		cur.Reset()
+		open = false
+	}
+	for _, line := range strings.Split(s, "\n") {
+		depth := len(line) - len(strings.TrimLeft(line, ">"))
+		text := strings.TrimPrefix(line[depth:], " ")
+		if open && depth != curDepth {
+			emit()
+		}
+		curDepth = depth
+		flowed := text != "-- " && strings.HasSuffix(text, " ")
+		if flowed && delsp {
+			text = text[:len(text)-1]
+		}
+		cur.WriteString(text)
+		open = true
+		if !flowed {
+			emit()
+		}
+	}
+	if open {
+		emit()
+	}
+	return strings.Join(out, "\n")
+}
