@@ -39,10 +39,10 @@ func (s *Stats) add(o Stats) {
 
 // State is the watcher's connection health, for /healthz-like reporting.
 type State struct {
-	Connected   bool      // logged in with the mailbox selected
-	LastSuccess time.Time // end of the last fetch cycle that succeeded
-	LastError   string    // why the last attempt failed; empty after a success
-	UIDValidity uint32    // of the mailbox as last selected
+	Connected   bool      `json:"connected"`            // logged in with the mailbox selected
+	LastSuccess time.Time `json:"last_success"`         // end of the last fetch cycle that succeeded
+	LastError   string    `json:"last_error,omitempty"` // why the last attempt failed; empty after a success
+	UIDValidity uint32    `json:"uid_validity"`         // of the mailbox as last selected
 }
 
 // Watcher follows one mailbox and hands its new mail to a Sink. Its
@@ -69,7 +69,8 @@ type Watcher struct {
 }
 
 // NewWatcher returns a watcher for opts.Mailbox (default INBOX). Zero
-// fields of opts take the defaults documented on Options.
+// fields of opts take the defaults documented on Options. log should
+// already name the mailbox; a nil log discards.
 func NewWatcher(opts Options, sink Sink, log *slog.Logger) *Watcher {
 	opts = opts.withDefaults()
 	if log == nil {
@@ -78,7 +79,7 @@ func NewWatcher(opts Options, sink Sink, log *slog.Logger) *Watcher {
 	return &Watcher{
 		opts:        opts,
 		sink:        sink,
-		log:         log.With("imap_host", opts.Host, "mailbox", opts.Mailbox),
+		log:         log,
 		dialTimeout: defaultDialTimeout,
 		cmdTimeout:  defaultCmdTimeout,
 		backoffMin:  backoffMin,

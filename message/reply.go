@@ -25,22 +25,47 @@ var (
 	// German "Am <date> um <time> schrieb <name> <addr>:".
 	germanAttribution = regexp.MustCompile(`(?i)^\s*am\s.+\sschrieb\s.+:\s*$`)
 
-	// Outlook header block: "From:"/"Od:" then "Sent:"/"Wysłane:"/
-	// "Wysłano:"/"Data:"/"Date:" and "To:"/"Do:"/"Subject:"/"Temat:".
-	outlookFrom = regexp.MustCompile(`(?i)^\s*\*?(from|od|von|de)\s*:\*?\s*\S`)
-	outlookSent = regexp.MustCompile(`(?i)^\s*\*?(sent|date|wysłane|wysłano|data|gesendet|envoyé)\s*:`)
-	outlookTo   = regexp.MustCompile(`(?i)^\s*\*?(to|do|an|à|subject|temat|betreff|objet|cc|dw|kopia)\s*:`)
-
 	// Outlook's "________________________________" rule above a header block.
 	underscoreRule = regexp.MustCompile(`^\s*_{10,}\s*$`)
 )
 
-// Shape limits for attribution lines: real ones are short; a long
-// paragraph that happens to end in "pisze:" is not one.
+// Shape limits: real attribution lines are short, and a long paragraph
+// that happens to end in "pisze:" is not one; separators are short too.
+// Checking them first keeps SplitReply fast on hostile text.
 const (
 	maxAttributionLen = 300
+	maxSeparatorLine  = 120
 	outlookBlockLines = 6
+	fieldNameWindow   = 16
 )
+
+// Field names of an Outlook header block, lower-cased: "From:"/"Od:" then
+// "Sent:"/"Wysłane:"/"Wysłano:"/"Data:"/"Date:" and "To:"/"Do:"/
+// "Subject:"/"Temat:" (and German and French equivalents).
+var (
+	outlookFromNames = map[string]bool{"from": true, "od": true, "von": true, "de": true}
+	outlookSentNames = map[string]bool{"sent": true, "date": true, "wysłane": true, "wysłano": true, "data": true, "gesendet": true, "envoyé": true}
+	outlookToNames   = map[string]bool{"to": true, "do": true, "an": true, "à": true, "subject": true, "temat": true, "betreff": true, "objet": true, "cc": true, "dw": true, "kopia": true}
+)
+
+// fieldName returns the lower-cased name of a "Name: value" line (bold
+// "*From:*" as html2text renders it included) and whether a value follows.
+// The colon must come early: field names are short.
+func fieldName(line string) (name string, hasValue bool) {
+	i := strings.IndexByte(line[:min(len(line), fieldNameWindow)], ':')
+	if i < 0 {
+		return "", false
+	}
+	name = strings.ToLower(strings.Trim(strings.TrimSpace(line[:i]), "*"))
+	return name, strings.Trim(line[i+1:], "* \t") != ""
+}
+
+// isOutlookFrom reports whether line is the "From:"/"Od:" line opening an
+// Outlook header block.
+func isOutlookFrom(line string) bool {
+	name, hasValue := fieldName(line)
+	return hasValue && outlookFromNames[name]
+}
 
 // SplitReply separates what the author of a message wrote from the history
 // it quotes. Quoted history is every line starting with ">" and everything
@@ -114,7 +139,10 @@ func isQuoteHeader(lines []string, i int) bool {
 	if strings.TrimSpace(line) == "" {
 		return false
 	}
-	if originalMessageLine.MatchString(line) || isAttribution(line) {
+	if len(line) <= maxSeparatorLine && (originalMessageLine.MatchString(line) || underscoreRule.MatchString(line)) {
+		return !underscoreRule.MatchString(line) || outlookFromAhead(lines, i+1)
+	}
+	if isAttribution(line) {
 		return true
 	}
 	if next, ok := nextLine(lines, i); ok && strings.HasSuffix(strings.TrimRight(next, " \t"), ":") && !isQuotedLine(next) {
@@ -126,9 +154,6 @@ func isQuoteHeader(lines []string, i int) bool {
 			(attributionStart.MatchString(line) || !isAttribution(next)) {
 			return true
 		}
-	}
-	if underscoreRule.MatchString(line) {
-		return outlookFromAhead(lines, i+1)
 	}
 	return isOutlookBlock(lines, i)
 }
@@ -166,7 +191,7 @@ func outlookFromAhead(lines []string, start int) bool {
 			continue
 		}
 		seen++
-		if outlookFrom.MatchString(lines[j]) {
+		if isOutlookFrom(lines[j]) {
 			return true
 		}
 	}
@@ -176,17 +201,14 @@ func outlookFromAhead(lines []string, start int) bool {
 // isOutlookBlock reports whether lines[i] is "From:"/"Od:" followed within
 // a few lines by a "Sent:"-like and a "To:"/"Subject:"-like field.
 func isOutlookBlock(lines []string, i int) bool {
-	if !outlookFrom.MatchString(lines[i]) {
+	if !isOutlookFrom(lines[i]) {
 		return false
 	}
 	var sent, to bool
 	for j := i + 1; j < len(lines) && j <= i+outlookBlockLines; j++ {
-		switch {
-		case outlookSent.MatchString(lines[j]):
-			sent = true
-		case outlookTo.MatchString(lines[j]):
-			to = true
-		}
+		name, _ := fieldName(lines[j])
+		sent = sent || outlookSentNames[name]
+		to = to || outlookToNames[name]
 	}
 	return sent && to
 }

@@ -60,6 +60,7 @@ type Dovecot struct {
 	Config  string // path of dovecot.conf
 	LogPath string // Dovecot's log (errors, info)
 
+	greeting string // login_greeting, unique to this instance
 	baseDir  string // runtime sockets and master.pid; wiped before each start
 	stderr   string // the master's stdout/stderr (config errors before logging starts)
 	uid, gid int    // owner of the maildirs and of Dovecot's mail processes
@@ -78,7 +79,11 @@ func StartDovecot(t testing.TB, users ...User) *Dovecot {
 	dovecotBin := requireBinary(t, "dovecot")
 	requireBinary(t, "doveadm")
 
-	d := &Dovecot{Host: "127.0.0.1", users: make(map[string]User, len(users))}
+	d := &Dovecot{
+		Host:     "127.0.0.1",
+		users:    make(map[string]User, len(users)),
+		greeting: fmt.Sprintf("Dovecot mailtest-%08x ready.", rand.Uint32()),
+	}
 	d.uid, d.gid = 5000, 5000
 	if os.Geteuid() != 0 {
 		// A developer's laptop: Dovecot cannot switch users, so everything
@@ -382,6 +387,7 @@ func (d *Dovecot) start(bin string) error {
 			d.mu.Lock()
 			d.cmd = nil
 			d.mu.Unlock()
+			_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) // any child it left
 			msg := fmt.Sprintf("dovecot exited during start (%v)\n%s", waitErr, d.LogTail(30))
 			if strings.Contains(readFrom(d.stderr, stderrStart)+readFrom(d.LogPath, logStart), "Address already in use") {
 				return fmt.Errorf("%w: %s", errAddrInUse, msg)
@@ -389,7 +395,7 @@ func (d *Dovecot) start(bin string) error {
 			return errors.New(msg)
 		default:
 		}
-		if greets(d.Addr) {
+		if greets(d.Addr, d.greeting) {
 			return nil
 		}
 		if time.Now().After(deadline) {
@@ -450,8 +456,9 @@ func (d *Dovecot) stop() error {
 	return errors.Join(errs...)
 }
 
-// greets reports whether addr answers with an IMAP greeting.
-func greets(addr string) bool {
+// greets reports whether addr answers with our IMAP greeting (and not some
+// other test's server that got the port first).
+func greets(addr, greeting string) bool {
 	c, err := net.DialTimeout("tcp", addr, 250*time.Millisecond)
 	if err != nil {
 		return false
@@ -459,7 +466,7 @@ func greets(addr string) bool {
 	defer c.Close()
 	_ = c.SetDeadline(time.Now().Add(2 * time.Second))
 	line, err := bufio.NewReader(c).ReadString('\n')
-	return err == nil && strings.HasPrefix(line, "* OK")
+	return err == nil && strings.HasPrefix(line, "* OK") && strings.Contains(line, greeting)
 }
 
 // pickPorts chooses three free loopback ports below the kernel's ephemeral
@@ -525,6 +532,7 @@ state_dir = %[2]s
 log_path = %[3]s
 protocols = imap lmtp
 listen = %[4]s
+login_greeting = %[11]s
 ssl = no
 disable_plaintext_auth = no
 auth_mechanisms = plain login
@@ -595,7 +603,7 @@ service anvil {
   }
 }
 `, d.baseDir, filepath.Join(d.Dir, "state"), d.LogPath, d.Host, d.uid, d.gid,
-		filepath.Join(d.Dir, "users"), d.IMAPPort, d.LMTPPort, d.AuthPort)
+		filepath.Join(d.Dir, "users"), d.IMAPPort, d.LMTPPort, d.AuthPort, d.greeting)
 	if os.Geteuid() != 0 {
 		// Without root Dovecot can neither switch users, nor chown its
 		// sockets to the dovecot group, nor chroot.
