@@ -238,6 +238,11 @@ func (in *Intake) Flush(ctx context.Context) ([]uint32, error) {
 	if len(in.pending) == 0 {
 		return nil, nil
 	}
+	tw := time.Now()
+	var tu time.Time
+	defer func() {
+		fmt.Fprintf(os.Stderr, "FLUSH n=%d wait=%v total=%v\n", len(in.pending), tu.Sub(tw), time.Since(tw))
+	}()
 	for _, s := range in.pending {
 		select {
 		case <-s.done:
@@ -486,8 +491,8 @@ func (l txLookup) Case(id string) (CaseSummary, bool, error) {
 	return summary(c), ok, err
 }
 
-func (l txLookup) CasesOfCustomer(addr string) ([]CaseSummary, error) {
-	cases, err := l.tx.CasesOfCustomer(addr)
+func (l txLookup) CasesWithSubject(addr, norm string) ([]CaseSummary, error) {
+	cases, err := l.tx.CasesOfCustomerWithSubject(addr, norm)
 	out := make([]CaseSummary, len(cases))
 	for i, c := range cases {
 		out[i] = summary(c)

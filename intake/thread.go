@@ -35,7 +35,9 @@ type Lookup interface {
 	// CaseOfMessageID returns the case holding the message with id.
 	CaseOfMessageID(id string) (caseID string, ok bool, err error)
 	Case(id string) (CaseSummary, bool, error)
-	CasesOfCustomer(addr string) ([]CaseSummary, error)
+	// CasesWithSubject returns the cases of customer addr whose
+	// normalised subject is norm.
+	CasesWithSubject(addr, norm string) ([]CaseSummary, error)
 }
 
 // ThreadInput is one message as threading sees it.
@@ -121,13 +123,13 @@ func Thread(in ThreadInput, r ThreadRules, look Lookup) (Decision, error) {
 	// 4. a customer writing again about the same thing, without any
 	// reference: Outlook "Odp:" replies often lack References.
 	if in.Kind == classifier.KindCustomer && in.NormSubject != "" && in.From != "" {
-		cases, err := look.CasesOfCustomer(in.From)
+		cases, err := look.CasesWithSubject(in.From, in.NormSubject)
 		if err != nil {
 			return Decision{}, err
 		}
 		var best *CaseSummary
 		for i, c := range cases {
-			if !c.Open || c.NormSubject != in.NormSubject {
+			if !c.Open {
 				continue
 			}
 			if r.SubjectWindow > 0 && in.ReceivedAt.Sub(c.LastMessageAt) > r.SubjectWindow {

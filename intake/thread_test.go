@@ -24,10 +24,10 @@ func (l mapLookup) Case(id string) (CaseSummary, bool, error) {
 	return c, ok, nil
 }
 
-func (l mapLookup) CasesOfCustomer(addr string) ([]CaseSummary, error) {
+func (l mapLookup) CasesWithSubject(addr, norm string) ([]CaseSummary, error) {
 	var out []CaseSummary
 	for _, c := range l.cases {
-		if c.Customer == addr {
+		if c.Customer == addr && c.NormSubject == norm {
 			out = append(out, c)
 		}
 	}

@@ -20,16 +20,25 @@ const InlineRawLimit = 256 << 10
 type Blobs struct {
 	dir, tmp string
 	ext      string
+	// durable blobs are synced (file and directory) before Put returns.
+	durable bool
 }
 
-// Attachments is the blob store for attachment bodies.
+// Attachments is the blob store for attachment bodies. They are not
+// synced: every attachment can be extracted again from its raw message,
+// which is durable (inline in the database or a synced raw file), so an
+// attachment file lost in a crash is a cache miss, not lost data. This
+// saves two fsyncs per attachment on the intake path; readers check the
+// SHA-256 they hold.
 func (db *DB) Attachments() *Blobs {
 	return &Blobs{dir: filepath.Join(db.dataDir, "attachments"), tmp: db.TempDir()}
 }
 
-// RawFiles is the blob store for raw messages over InlineRawLimit.
+// RawFiles is the blob store for raw messages over InlineRawLimit. They
+// are the only copy claimsd keeps, so they are synced before the commit
+// that refers to them.
 func (db *DB) RawFiles() *Blobs {
-	return &Blobs{dir: filepath.Join(db.dataDir, "raw"), tmp: db.TempDir(), ext: ".eml"}
+	return &Blobs{dir: filepath.Join(db.dataDir, "raw"), tmp: db.TempDir(), ext: ".eml", durable: true}
 }
 
 // TempDir is where partial files are written before they are renamed into
@@ -45,8 +54,8 @@ func (b *Blobs) Path(sha256hex string) string {
 }
 
 // Put streams r into the store and returns its size and SHA-256. The file
-// is synced before it is renamed into place, so a committed reference
-// never points at a partial file.
+// is written under a temporary name and renamed into place, so a reader
+// never sees a partial file; durable stores also sync it first.
 func (b *Blobs) Put(r io.Reader) (int64, string, error) {
 	f, err := os.CreateTemp(b.tmp, "blob-*")
 	if err != nil {
@@ -74,9 +83,11 @@ func (b *Blobs) Adopt(f *os.File, sha256hex string) error {
 }
 
 func (b *Blobs) commit(f *os.File, sum string) error {
-	if err := f.Sync(); err != nil {
-		f.Close()
-		return fmt.Errorf("sync blob: %w", err)
+	if b.durable {
+		if err := f.Sync(); err != nil {
+			f.Close()
+			return fmt.Errorf("sync blob: %w", err)
+		}
 	}
 	if err := f.Close(); err != nil {
 		return fmt.Errorf("close blob: %w", err)
@@ -90,6 +101,9 @@ func (b *Blobs) commit(f *os.File, sum string) error {
 	}
 	if err := os.Rename(f.Name(), dst); err != nil {
 		return fmt.Errorf("store blob %s: %w", sum, err)
+	}
+	if !b.durable {
+		return nil
 	}
 	// The rename itself must survive a crash before the database commit
 	// that refers to it.

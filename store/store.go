@@ -37,20 +37,21 @@ var (
 	bCases        = []byte("cases")
 	bMessages     = []byte("messages")
 	bRaw          = []byte("raw")
-	bMsgID        = []byte("idx_message_id")   // Message-ID -> message seq
-	bRawHash      = []byte("idx_raw_sha256")   // raw sha256 -> message seq
-	bSource       = []byte("idx_source")       // mailbox 0 uidvalidity uid -> message seq
-	bCaseMsgs     = []byte("idx_case_msgs")    // case id 0 seq -> nil
-	bCustomer     = []byte("idx_customer")     // address 0 case id -> nil
-	bStatus       = []byte("idx_status")       // status 0 created(8) case id -> nil
-	bUnfiled      = []byte("idx_unfiled")      // seq -> nil: messages kept without a case
-	bFailed       = []byte("idx_parse_failed") // seq -> nil: messages that did not parse
-	bCursors      = []byte("mailbox_cursors")  // mailbox -> JSON Cursor
-	bPendingMarks = []byte("pending_marks")    // mailbox 0 uidvalidity(4) uid(4) -> nil
-	bCounters     = []byte("counters")         // name -> uint64
+	bMsgID        = []byte("idx_message_id")       // Message-ID -> message seq
+	bRawHash      = []byte("idx_raw_sha256")       // raw sha256 -> message seq
+	bSource       = []byte("idx_source")           // mailbox 0 uidvalidity uid -> message seq
+	bCaseMsgs     = []byte("idx_case_msgs")        // case id 0 seq -> nil
+	bCustomer     = []byte("idx_customer")         // address 0 case id -> nil
+	bCustSubject  = []byte("idx_customer_subject") // address 0 normalised subject 0 case id -> nil
+	bStatus       = []byte("idx_status")           // status 0 created(8) case id -> nil
+	bUnfiled      = []byte("idx_unfiled")          // seq -> nil: messages kept without a case
+	bFailed       = []byte("idx_parse_failed")     // seq -> nil: messages that did not parse
+	bCursors      = []byte("mailbox_cursors")      // mailbox -> JSON Cursor
+	bPendingMarks = []byte("pending_marks")        // mailbox 0 uidvalidity(4) uid(4) -> nil
+	bCounters     = []byte("counters")             // name -> uint64
 
 	allBuckets = [][]byte{bMeta, bCases, bMessages, bRaw, bMsgID, bRawHash, bSource, bCaseMsgs,
-		bCustomer, bStatus, bUnfiled, bFailed, bCursors, bPendingMarks, bCounters}
+		bCustomer, bCustSubject, bStatus, bUnfiled, bFailed, bCursors, bPendingMarks, bCounters}
 
 	keySchema = []byte("schema_version")
 	keySecret = []byte("message_id_key")

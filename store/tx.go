@@ -52,14 +52,20 @@ func (t *Tx) PutCase(c *Case) error {
 	if err := st.Put(statusKey(c.Status, c.CreatedAt, c.ID), nil); err != nil {
 		return err
 	}
-	cu := t.b(bCustomer)
-	if existed && old.Customer != c.Customer {
+	cu, cs := t.b(bCustomer), t.b(bCustSubject)
+	if existed && (old.Customer != c.Customer || old.NormSubject != c.NormSubject) {
 		if err := cu.Delete(join([]byte(old.Customer), []byte(old.ID))); err != nil {
+			return err
+		}
+		if err := cs.Delete(join([]byte(old.Customer), []byte(old.NormSubject), []byte(old.ID))); err != nil {
 			return err
 		}
 	}
 	if c.Customer != "" {
 		if err := cu.Put(join([]byte(c.Customer), []byte(c.ID)), nil); err != nil {
+			return err
+		}
+		if err := cs.Put(join([]byte(c.Customer), []byte(c.NormSubject), []byte(c.ID)), nil); err != nil {
 			return err
 		}
 	}
@@ -88,9 +94,19 @@ func (t *Tx) NextCaseID(prefix string, year int) (string, error) {
 
 // CasesOfCustomer returns the cases whose customer is addr.
 func (t *Tx) CasesOfCustomer(addr string) ([]Case, error) {
-	prefix := append([]byte(addr), 0)
+	return t.casesUnder(bCustomer, append([]byte(addr), 0))
+}
+
+// CasesOfCustomerWithSubject returns the cases of customer addr whose
+// normalised subject is norm, reading only those cases.
+func (t *Tx) CasesOfCustomerWithSubject(addr, norm string) ([]Case, error) {
+	return t.casesUnder(bCustSubject, append(join([]byte(addr), []byte(norm)), 0))
+}
+
+// casesUnder reads the cases whose ids end the index keys under prefix.
+func (t *Tx) casesUnder(bucket, prefix []byte) ([]Case, error) {
 	var out []Case
-	c := t.b(bCustomer).Cursor()
+	c := t.b(bucket).Cursor()
 	for k, _ := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, _ = c.Next() {
 		cs, ok, err := t.Case(string(k[len(prefix):]))
 		if err != nil {

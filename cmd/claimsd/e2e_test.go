@@ -37,7 +37,7 @@ func mustCLI(t *testing.T, args ...string) string {
 }
 
 // writeConfig writes a configuration for an IMAP server on loopback.
-func writeConfig(t *testing.T, dir, host string, port int, user, password string) string {
+func writeConfig(t testing.TB, dir, host string, port int, user, password string) string {
 	t.Helper()
 	pw := filepath.Join(dir, "imap-password")
 	if err := os.WriteFile(pw, []byte(password+"\n"), 0o600); err != nil {
