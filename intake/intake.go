@@ -238,11 +238,6 @@ func (in *Intake) Flush(ctx context.Context) ([]uint32, error) {
 	if len(in.pending) == 0 {
 		return nil, nil
 	}
-	tw := time.Now()
-	var tu time.Time
-	defer func() {
-		fmt.Fprintf(os.Stderr, "FLUSH n=%d wait=%v total=%v\n", len(in.pending), tu.Sub(tw), time.Since(tw))
-	}()
 	for _, s := range in.pending {
 		select {
 		case <-s.done:

@@ -79,27 +79,37 @@ func (c *cli) run(args []string) error {
 }
 
 // openReader asks the running daemon, or reads the file itself when no
-// daemon runs.
+// daemon runs. A daemon that holds the file but does not answer yet may be
+// starting (it opens the store before its socket), so the socket is tried
+// again for a few seconds before giving up.
 func (c *cli) openReader() (reader, func(), error) {
 	cfg, err := c.loadConfig()
 	if err != nil {
 		return nil, nil, err
 	}
-	if conn, err := net.DialTimeout("unix", cfg.SocketPath(), time.Second); err == nil {
-		conn.Close()
-		return dialControl(cfg.SocketPath()), func() {}, nil
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		if conn, err := net.DialTimeout("unix", cfg.SocketPath(), time.Second); err == nil {
+			conn.Close()
+			return dialControl(cfg.SocketPath()), func() {}, nil
+		}
+		db, err := store.Open(cfg.DataDir, store.Options{ReadOnly: true, Timeout: 100 * time.Millisecond})
+		switch {
+		case err == nil:
+			return storeReader{db: db}, func() { db.Close() }, nil
+		case errors.Is(err, os.ErrNotExist):
+			return nil, nil, fmt.Errorf("no store in %s yet: run claimsd run first", cfg.DataDir)
+		case !errors.Is(err, store.ErrLocked):
+			return nil, nil, err
+		case time.Now().After(deadline):
+			return nil, nil, fmt.Errorf("%w, and its control socket %s does not answer: is the daemon stuck?", err, cfg.SocketPath())
+		}
+		select {
+		case <-c.ctx.Done():
+			return nil, nil, c.ctx.Err()
+		case <-time.After(100 * time.Millisecond):
+		}
 	}
-	db, err := store.Open(cfg.DataDir, store.Options{ReadOnly: true})
-	if errors.Is(err, store.ErrLocked) {
-		return nil, nil, fmt.Errorf("%w, and its control socket %s does not answer: is the daemon stuck?", err, cfg.SocketPath())
-	}
-	if errors.Is(err, os.ErrNotExist) {
-		return nil, nil, fmt.Errorf("no store in %s yet: run claimsd run first", cfg.DataDir)
-	}
-	if err != nil {
-		return nil, nil, err
-	}
-	return storeReader{db: db}, func() { db.Close() }, nil
 }
 
 func (c *cli) printJSON(v any) error {

@@ -11,8 +11,10 @@ import (
 )
 
 // DeliverMaildir writes raw messages straight into a user's mailbox as
-// maildir files, bypassing IMAP and LMTP (a fast bulk load: ~12,000 msg/s
-// against ~1,000 by IMAP APPEND). Each file's mtime is internalDate, which
+// maildir files, bypassing IMAP and LMTP: a fast bulk load, ~11,000-15,000
+// msg/s of ~5 KB on tmpfs (MAILTEST_TMPDIR=/dev/shm, as make test sets) and
+// 2,000-6,000 in the project VMs' /tmp, against ~1,000 by IMAP APPEND and ~30
+// by doveadm save. Each file's mtime is internalDate, which
 // Dovecot reports as the INTERNALDATE (now when zero). mailbox is "INBOX" or a
 // folder name such as "Archive" or "Archive/2024" ("/" is the hierarchy
 // separator); a missing folder is created.

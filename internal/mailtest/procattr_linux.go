@@ -18,11 +18,11 @@ func sysProcAttr() *syscall.SysProcAttr {
 	return &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGTERM}
 }
 
-// groupAlive reports whether process group pgid has a member that is not a
-// zombie. Members that outlive the master are reparented to PID 1, which in
-// a container need not reap them promptly, and kill(-pgid, 0) succeeds for
-// zombies.
-func groupAlive(pgid int) bool {
+// groupAlive reports whether process group pgid has a member other than
+// process except that is not a zombie. Members that outlive the master are
+// reparented to PID 1, which in a container need not reap them promptly,
+// and kill(-pgid, 0) succeeds for zombies.
+func groupAlive(pgid, except int) bool {
 	if err := syscall.Kill(-pgid, 0); err == syscall.ESRCH {
 		return false
 	}
@@ -37,14 +37,16 @@ func groupAlive(pgid int) bool {
 		}
 		// pid (comm) state ppid pgrp ...; comm may contain spaces and ")".
 		i := bytes.LastIndexByte(data, ')')
-		if i < 0 {
+		j := bytes.IndexByte(data, ' ')
+		if i < 0 || j < 0 {
 			continue
 		}
 		f := bytes.Fields(data[i+1:])
 		if len(f) < 3 {
 			continue
 		}
-		if g, _ := strconv.Atoi(string(f[2])); g == pgid && string(f[0]) != "Z" {
+		pid, _ := strconv.Atoi(string(data[:j]))
+		if g, _ := strconv.Atoi(string(f[2])); g == pgid && pid != except && string(f[0]) != "Z" {
 			return true
 		}
 	}

@@ -8,5 +8,6 @@ import "syscall"
 // their own, so Stop can signal exactly them.
 func sysProcAttr() *syscall.SysProcAttr { return &syscall.SysProcAttr{Setpgid: true} }
 
-// groupAlive reports whether process group pgid still has a member.
-func groupAlive(pgid int) bool { return syscall.Kill(-pgid, 0) != syscall.ESRCH }
+// groupAlive reports whether process group pgid still has a member. Other
+// systems get no /proc scan, so the master itself (except) counts too.
+func groupAlive(pgid, except int) bool { return syscall.Kill(-pgid, 0) != syscall.ESRCH }
