@@ -15,8 +15,10 @@ const (
 	backoffMin  = time.Second
 	backoffMax  = 5 * time.Minute
 	idleRecheck = 5 * time.Minute
-	// minCycleGap spaces fetch cycles, so a server that keeps announcing
-	// changes cannot make the watcher spin.
+	// minCycleGap spaces cycles once two in a row found nothing to do, so
+	// a server that keeps announcing changes that are not new mail cannot
+	// make the watcher spin. One empty cycle is common (a server repeating
+	// EXISTS after our own commands) and must not delay the next mail.
 	minCycleGap = time.Second
 )
 
@@ -192,6 +194,7 @@ func (w *Watcher) session(ctx context.Context, follow bool) (total Stats, succee
 	if err != nil {
 		return total, false, err
 	}
+	empty := 0 // consecutive cycles that found nothing to do
 	for {
 		start := time.Now()
 		st, err := s.cycle(ctx)
@@ -216,7 +219,15 @@ func (w *Watcher) session(ctx context.Context, follow bool) (total Stats, succee
 			s.close(false)
 			return total, true, err
 		}
-		if err := sleepCtx(ctx, w.minCycleGap-time.Since(start)); err != nil {
+		empty++
+		if st.Fetched > 0 || st.Marked > 0 {
+			empty = 0
+		}
+		var gap time.Duration
+		if empty >= 2 {
+			gap = w.minCycleGap - time.Since(start)
+		}
+		if err := sleepCtx(ctx, gap); err != nil {
 			s.close(false)
 			return total, true, err
 		}
