@@ -6,7 +6,6 @@ import (
 	"io"
 	"regexp"
 	"strings"
-	"unicode/utf8"
 
 	"github.com/k3a/html2text"
 )
@@ -199,16 +198,31 @@ var defaultNames = map[string]string{
 
 // extensions give unnamed parts a useful suffix.
 var extensions = map[string]string{
-	"image/png": ".png", "image/jpeg": ".jpg", "image/jpg": ".jpg", "image/pjpeg": ".jpg",
-	"image/gif": ".gif", "image/bmp": ".bmp", "image/webp": ".webp", "image/tiff": ".tif",
-	"image/heic": ".heic", "application/pdf": ".pdf", "text/plain": ".txt", "text/html": ".html",
-	"text/csv": ".csv", "application/zip": ".zip", "application/msword": ".doc",
+	"application/ms-tnef":           ".dat",
+	"application/msword":            ".doc",
+	"application/pdf":               ".pdf",
+	"application/pgp-signature":     ".asc",
+	"application/pkcs7-mime":        ".p7m",
+	"application/pkcs7-signature":   ".p7s",
+	"application/vnd.ms-excel":      ".xls",
+	"application/x-pkcs7-signature": ".p7s",
+	"application/zip":               ".zip",
+	"audio/mpeg":                    ".mp3",
+	"image/bmp":                     ".bmp",
+	"image/gif":                     ".gif",
+	"image/heic":                    ".heic",
+	"image/jpeg":                    ".jpg",
+	"image/jpg":                     ".jpg",
+	"image/pjpeg":                   ".jpg",
+	"image/png":                     ".png",
+	"image/tiff":                    ".tif",
+	"image/webp":                    ".webp",
+	"text/csv":                      ".csv",
+	"text/html":                     ".html",
+	"text/plain":                    ".txt",
+	"video/mp4":                     ".mp4",
+	"application/vnd.openxmlformats-officedocument.spreadsheetml.sheet":       ".xlsx",
 	"application/vnd.openxmlformats-officedocument.wordprocessingml.document": ".docx",
-	"application/vnd.ms-excel": ".xls",
-	"application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": ".xlsx",
-	"application/pgp-signature":                                         ".asc", "application/pkcs7-signature": ".p7s",
-	"application/x-pkcs7-signature": ".p7s", "application/pkcs7-mime": ".p7m",
-	"application/ms-tnef": ".dat", "video/mp4": ".mp4", "audio/mpeg": ".mp3",
 }
 
 // defaultName names an attachment that came without a file name.
@@ -242,8 +256,6 @@ func sniffHTMLCharset(data []byte) string {
 	return string(m[1])
 }
 
-func isValidUTF8(b []byte) bool { return utf8.Valid(b) }
-
 // finishText chooses the body (plain text preferred, HTML converted when
 // there is none), tidies it and splits off quoted history.
 func (w *walker) finishText(c content) {
@@ -273,11 +285,13 @@ func joinTexts(texts []string) string {
 
 // htmlToText converts an HTML body with html2text, after marking table
 // cells and rows (Outlook lays mail out in tables) so their text does not
-// run together.
+// run together. Links keep their text, with the address after it ("order
+// 123 <https://...>"): the text is often the part a person wrote.
 func htmlToText(h string) string {
 	h = cellEnd.ReplaceAllString(h, " $0")
 	h = rowEnd.ReplaceAllString(h, "<br>$0")
-	return html2text.HTML2TextWithOptions(h, html2text.WithUnixLineBreaks(), html2text.WithListSupport())
+	return html2text.HTML2TextWithOptions(h, html2text.WithUnixLineBreaks(),
+		html2text.WithListSupport(), html2text.WithLinksInnerText())
 }
 
 var (

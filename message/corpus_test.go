@@ -150,7 +150,9 @@ func TestCorpus(t *testing.T) {
 		if p == nil {
 			t.Fatalf("%s: Parse returned nil Parsed", rel)
 		}
-		if err != nil {
+		if errors.Is(err, ErrInternal) {
+			t.Errorf("%s: parser panicked: %v", rel, err)
+		} else if err != nil {
 			failed++
 			t.Logf("%s: error: %v", rel, err)
 		}

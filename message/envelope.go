@@ -198,19 +198,19 @@ func cleanAddr(addr string) string {
 // dropped.
 func lenientAddresses(v string) []Address {
 	var out []Address
-	carry := ""
+	var carry []string // name pieces waiting for their address
 	for _, piece := range splitAddressPieces(v) {
-		if carry != "" {
-			piece = carry + ", " + piece
-			carry = ""
-		}
 		piece = dropGroupName(piece)
 		if strings.TrimSpace(piece) == "" {
 			continue
 		}
 		if !strings.ContainsAny(piece, "@<") {
-			carry = piece
+			carry = append(carry, piece)
 			continue
+		}
+		if len(carry) > 0 {
+			piece = strings.Join(append(carry, piece), ", ")
+			carry = carry[:0]
 		}
 		for _, a := range lenientPiece(piece) {
 			if len(out) < maxAddresses {
@@ -218,9 +218,9 @@ func lenientAddresses(v string) []Address {
 			}
 		}
 	}
-	if carry != "" && len(out) < maxAddresses {
+	if len(carry) > 0 && len(out) < maxAddresses {
 		// Only a name, no address (e.g. "From: Whomever").
-		if name := cleanName(stripComments(carry)); name != "" {
+		if name := cleanName(stripComments(strings.Join(carry, ", "))); name != "" {
 			out = append(out, Address{Name: name})
 		}
 	}

@@ -2,9 +2,12 @@ package message
 
 import (
 	"bytes"
+	"errors"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
+	"time"
 	"unicode/utf8"
 )
 
@@ -73,7 +76,10 @@ func FuzzParse(f *testing.F) {
 		}
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
-		p, _ := Parse(bytes.NewReader(data), hashSink{})
+		p, err := Parse(bytes.NewReader(data), hashSink{})
+		if errors.Is(err, ErrInternal) {
+			t.Fatalf("parser panicked: %v", err)
+		}
 		checkInvariants(t, "fuzz", p)
 		// Decoding may grow plain text (a legacy 8-bit byte becomes up to
 		// 3 bytes of UTF-8) but text cannot come from nowhere.
@@ -144,4 +150,36 @@ func FuzzSplitReply(f *testing.F) {
 			t.Errorf("output longer than input: %d+%d > %d", len(newText), len(quoted), len(s))
 		}
 	})
+}
+
+// TestHostileInputsStayFast feeds inputs shaped to trigger quadratic
+// behaviour (long prefix chains, name pieces without addresses, many
+// unterminated encoded-words, header blocks that look like Outlook's).
+// Each must finish far below the limit; a quadratic regression takes
+// minutes on these sizes.
+func TestHostileInputsStayFast(t *testing.T) {
+	if testing.Short() {
+		t.Skip("large inputs")
+	}
+	const limit = 20 * time.Second
+	cases := map[string]func(){
+		"subject prefix chain":  func() { NormalizeSubject(strings.Repeat("Re: [x] ", 100000) + "Fwd: tail") },
+		"subject trailing tags": func() { NormalizeSubject("x" + strings.Repeat(" [a]", 200000)) },
+		"address name pieces":   func() { parseAddressList(strings.Repeat("a, ", 200000)) },
+		"message": func() {
+			raw := "From: " + strings.Repeat("a; ", 100000) + "\r\nSubject: " + strings.Repeat("=?a?q?", 50000) +
+				"\r\nTo: " + strings.Repeat("(", 100000) + "\r\n\r\n" + strings.Repeat("From: x\n", 100000) + strings.Repeat("-", 1<<20)
+			Parse(strings.NewReader(raw), hashSink{})
+		},
+		"reply": func() { SplitReply(strings.Repeat("On 1 Mar 2026 x\nwrote:\n", 100000)) },
+	}
+	for name, f := range cases {
+		start := time.Now()
+		f()
+		if d := time.Since(start); d > limit {
+			t.Errorf("%s took %v", name, d)
+		} else {
+			t.Logf("%s: %v", name, d)
+		}
+	}
 }

@@ -129,9 +129,10 @@ func (hr *headerReader) read() (io.Reader, error) {
 }
 
 // skipMboxFrom drops a leading mbox "From sender date" line, which is not
-// part of the message (RFC 4155).
+// part of the message (RFC 4155); a sloppy "From : name" field is kept.
 func (hr *headerReader) skipMboxFrom() error {
-	if b, _ := hr.br.Peek(5); string(b) != "From " {
+	b, _ := hr.br.Peek(64)
+	if !bytes.HasPrefix(b, []byte("From ")) || bytes.HasPrefix(bytes.TrimLeft(b[4:], " \t"), []byte(":")) {
 		return nil
 	}
 	_, err := hr.line()

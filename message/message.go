@@ -11,7 +11,8 @@ import (
 	"time"
 )
 
-// Address is a mailbox with its display name decoded. Addr is lower-cased.
+// Address is a mailbox with its display name decoded. Addr is lower-cased;
+// it is empty for a name-only entry ("From: Whomever").
 type Address struct {
 	Name string `json:"name,omitempty"`
 	Addr string `json:"addr"`
@@ -68,7 +69,9 @@ type Parsed struct {
 
 // AttachmentSink stores the decoded bytes of one attachment and returns
 // their size and lower-case hex SHA-256. It must stream: attachments can be
-// tens of megabytes.
+// tens of megabytes. Put should read r to io.EOF; r ends early (with
+// io.EOF, not an error) when the attachment's transfer encoding is broken,
+// and Parse then records a Problem. An error from Put aborts Parse.
 type AttachmentSink interface {
 	Put(r io.Reader) (size int64, sha256hex string, err error)
 }

@@ -8,8 +8,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"runtime/debug"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	gomessage "github.com/emersion/go-message"
 	"github.com/emersion/go-message/textproto"
@@ -37,6 +39,13 @@ const (
 	readBufferSize = 32 << 10
 )
 
+// ErrInternal marks an error caused by a bug in the parser rather than by
+// the message or the reader.
+var ErrInternal = errors.New("message: internal error")
+
+// maxStackInError bounds the stack trace carried by an ErrInternal error.
+const maxStackInError = 4 << 10
+
 // Parse reads one RFC 5322 message from r. Attachments (and every non-text
 // part) are streamed to sink, which must consume them without buffering
 // them whole; with a nil sink they are hashed and discarded. Parse never
@@ -48,8 +57,18 @@ const (
 // before the failure), when reading r fails, or when sink.Put fails; in
 // every other case, however malformed the message, the error is nil and
 // what was wrong is listed in Parsed.Problems.
-func Parse(r io.Reader, sink AttachmentSink) (*Parsed, error) {
-	p := &Parsed{}
+//
+// A panic inside Parse (a bug here or in a dependency) is recovered and
+// returned as an error wrapping ErrInternal, so that one hostile message
+// cannot crash the daemon again on every retry; the caller can quarantine
+// the message instead.
+func Parse(r io.Reader, sink AttachmentSink) (p *Parsed, err error) {
+	p = &Parsed{}
+	defer func() {
+		if v := recover(); v != nil {
+			err = fmt.Errorf("%w: %v\n%s", ErrInternal, v, truncateString(string(debug.Stack()), maxStackInError))
+		}
+	}()
 	if r == nil {
 		return p, errors.New("message: nil reader")
 	}
@@ -236,20 +255,21 @@ func (w *walker) multipart(ct headerValue, body io.Reader, pc partCtx) content {
 	pre := &prefixBuffer{limit: preambleBytes}
 	mr := textproto.NewMultipartReader(io.TeeReader(body, pre), ct.params["boundary"])
 	var kids []content
+	var stopErr error
 	for i := 1; !w.stopped(); i++ {
 		part, err := mr.NextPart()
-		if err == io.EOF {
-			break
-		}
 		if err != nil {
-			w.multipartProblem(pc, ct, err)
+			stopErr = err
 			break
 		}
 		pre.stop()
 		kids = append(kids, w.entity(&part.Header, part, pc.child(i, ct.value)))
 	}
-	if len(kids) == 0 && !w.stopped() {
-		return w.orphanPreamble(pre, ct, pc)
+	switch {
+	case len(kids) == 0 && !w.stopped():
+		return w.orphanPreamble(pre, ct, pc, stopErr)
+	case stopErr != nil && stopErr != io.EOF:
+		w.multipartProblem(pc, ct, stopErr)
 	}
 	if ct.value == "multipart/alternative" {
 		return chooseAlternative(kids)
@@ -268,18 +288,21 @@ func (w *walker) multipartProblem(pc partCtx, ct headerValue, err error) {
 	w.problem("%s: %s: %v", pc.label(), ct.value, err)
 }
 
-// orphanPreamble keeps the start of a multipart body in which no boundary
-// was found (wrong boundary parameter) as plain text.
-func (w *walker) orphanPreamble(pre *prefixBuffer, ct headerValue, pc partCtx) content {
+// orphanPreamble keeps the start of a multipart body that yielded no part
+// (wrong boundary parameter, broken first part header) as plain text.
+func (w *walker) orphanPreamble(pre *prefixBuffer, ct headerValue, pc partCtx, err error) content {
 	data := pre.buf
 	if len(strings.TrimSpace(string(data))) == 0 || w.plainLeft <= 0 {
+		if err != nil && err != io.EOF {
+			w.multipartProblem(pc, ct, err)
+		}
 		return content{}
 	}
 	if int64(len(data)) > w.plainLeft {
 		data = data[:w.plainLeft]
 	}
 	w.plainLeft -= int64(len(data))
-	w.problem("%s: %s has no part with boundary %.80q, body kept as text", pc.label(), ct.value, ct.params["boundary"])
+	w.problem("%s: %s yielded no part (boundary %.80q), body kept as text", pc.label(), ct.value, ct.params["boundary"])
 	s, _ := guessDecode(data)
 	return content{plain: []string{s}}
 }
@@ -418,7 +441,7 @@ func (w *walker) textToUTF8(data []byte, ct headerValue, unknownCharset bool, pc
 		}
 		return s
 	}
-	if isValidUTF8(data) {
+	if utf8.Valid(data) {
 		return string(data)
 	}
 	if ct.value == "text/html" && ct.params["charset"] == "" {
@@ -531,7 +554,8 @@ func (w *walker) put(r io.Reader) (int64, string, error) {
 }
 
 // enclosesOriginal reports whether a part of a delivery report carries the
-// original message or its header (RFC 3462 section 2, RFC 6533 section 6).
+// original message or its header (RFC 6522 section 3, RFC 3464 section 2,
+// and their internationalized forms, RFC 6533 section 6).
 func enclosesOriginal(parent, mediaType string) bool {
 	if parent != "multipart/report" {
 		return false

@@ -405,7 +405,7 @@ func parseCases(t *testing.T) []parseCase {
 			name:       "wrong boundary keeps the body as text",
 			raw:        crlf("Content-Type: multipart/mixed; boundary=nope\n\n--other\nContent-Type: text/plain\n\nhidden\n--other--\n"),
 			textHas:    []string{"hidden"},
-			problemHas: []string{"no part with boundary"},
+			problemHas: []string{"yielded no part"},
 		},
 		{
 			name:       "truncated multipart",
@@ -521,6 +521,17 @@ func TestParseSinkFailure(t *testing.T) {
 	}
 	if p.Text != "text" {
 		t.Errorf("Text %q", p.Text)
+	}
+}
+
+func TestParseRecoversPanic(t *testing.T) {
+	raw := crlf("Subject: s\nContent-Type: image/png\n\nPNG\n")
+	p, err := Parse(strings.NewReader(raw), panicSink{})
+	if !errors.Is(err, ErrInternal) || !strings.Contains(err.Error(), "sink bug") {
+		t.Fatalf("err = %v, want ErrInternal", err)
+	}
+	if p == nil || p.Subject != "s" {
+		t.Errorf("Parsed %+v", p)
 	}
 }
 
@@ -705,5 +716,12 @@ func TestParseStreamsAttachments(t *testing.T) {
 	t.Logf("allocated %d KiB while parsing a %d MiB attachment", allocated>>10, size>>20)
 	if allocated > 8<<20 {
 		t.Errorf("allocated %d bytes for a %d byte attachment; not streaming", allocated, size)
+	}
+}
+
+func TestParseSloppyFromIsNotMbox(t *testing.T) {
+	p, err := Parse(strings.NewReader("From : Jan <jan@example.pl>\r\nSubject: s\r\n\r\nx"), nil)
+	if err != nil || p.From.Addr != "jan@example.pl" {
+		t.Errorf("From %+v err %v", p.From, err)
 	}
 }

@@ -139,8 +139,13 @@ func isQuoteHeader(lines []string, i int) bool {
 	if strings.TrimSpace(line) == "" {
 		return false
 	}
-	if len(line) <= maxSeparatorLine && (originalMessageLine.MatchString(line) || underscoreRule.MatchString(line)) {
-		return !underscoreRule.MatchString(line) || outlookFromAhead(lines, i+1)
+	if len(line) <= maxSeparatorLine {
+		if originalMessageLine.MatchString(line) {
+			return true
+		}
+		if underscoreRule.MatchString(line) {
+			return outlookFromAhead(lines, i+1)
+		}
 	}
 	if isAttribution(line) {
 		return true

@@ -49,6 +49,14 @@ func (hashSink) Put(r io.Reader) (int64, string, error) {
 	return n, hex.EncodeToString(h.Sum(nil)), err
 }
 
+// panicSink panics, standing in for a bug anywhere under Parse.
+type panicSink struct{}
+
+// Put implements AttachmentSink.
+func (panicSink) Put(r io.Reader) (int64, string, error) {
+	panic("sink bug")
+}
+
 // failSink fails every Put, as a full disk would.
 type failSink struct{}
 
