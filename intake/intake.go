@@ -10,6 +10,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -45,11 +46,37 @@ type Intake struct {
 	now   func() time.Time
 	rules ThreadRules
 
-	// parsing runs beside fetching; Flush commits in delivery order.
-	sem     chan struct{}
-	pending []*spooled
-	mu      sync.Mutex // guards stats
-	stats   Stats
+	// Parsing runs beside fetching on every core, and groups of messages
+	// commit in the background, one after the other in delivery order,
+	// while the next group is fetched. Only the watcher's goroutine
+	// touches cur, queue, committed and failed.
+	sem       chan struct{}
+	cur       *group   // group being filled
+	queue     []*group // launched groups, oldest first, not yet collected
+	committed []uint32 // UIDs of collected groups since the last Flush
+	failed    error    // first commit error since the last Flush
+
+	mu    sync.Mutex // guards stats
+	stats Stats
+}
+
+// Grouping limits: a group commits in one transaction (one fsync); the
+// byte cap and the queue depth bound the raw bytes held in memory to
+// about (maxQueued+1) * groupMaxBytes.
+const (
+	groupMaxMessages = 64
+	groupMaxBytes    = 8 << 20
+	maxQueued        = 2
+)
+
+// group is a run of delivered messages committed in one transaction.
+type group struct {
+	msgs  []*spooled
+	bytes int
+	prev  *group        // the group launched before; commits first
+	done  chan struct{} // closed when committed or failed
+	err   error
+	uids  []uint32
 }
 
 // Stats counts what this Intake did since it was made.
@@ -152,8 +179,12 @@ func (in *Intake) MarksDone(_ context.Context, mbox string, uidValidity uint32, 
 
 // Deliver implements mailbox.Sink: it spools the raw bytes (in memory up
 // to store.InlineRawLimit, else to a temp file, so a 50 MB message costs
-// no 50 MB of RAM) and starts parsing beside the fetch.
+// no 50 MB of RAM), starts parsing beside the fetch, and launches the
+// commit of a full group in the background.
 func (in *Intake) Deliver(ctx context.Context, f mailbox.Fetched) error {
+	if in.failed != nil {
+		return in.fail()
+	}
 	s := &spooled{
 		src:  store.Source{Mailbox: f.Mailbox, UIDValidity: f.UIDValidity, UID: f.UID},
 		date: f.InternalDate,
@@ -162,18 +193,74 @@ func (in *Intake) Deliver(ctx context.Context, f mailbox.Fetched) error {
 	if err := in.spool(s, f.Body); err != nil {
 		return fmt.Errorf("spool uid %d: %w", f.UID, err)
 	}
-	in.pending = append(in.pending, s)
 	select {
 	case in.sem <- struct{}{}:
 	case <-ctx.Done():
-		close(s.done)
+		s.close()
 		return ctx.Err()
 	}
 	go func() {
 		defer func() { <-in.sem; close(s.done) }()
 		s.parsed, s.parseEr = in.parse(s)
 	}()
+	if in.cur == nil {
+		in.cur = &group{}
+	}
+	in.cur.msgs = append(in.cur.msgs, s)
+	in.cur.bytes += len(s.raw)
+	if len(in.cur.msgs) >= groupMaxMessages || in.cur.bytes >= groupMaxBytes {
+		in.launch()
+	}
 	return nil
+}
+
+// launch starts committing the current group after the groups before it,
+// first waiting for the oldest when too many are queued.
+func (in *Intake) launch() {
+	g := in.cur
+	in.cur = nil
+	for len(in.queue) >= maxQueued {
+		in.collect()
+	}
+	if n := len(in.queue); n > 0 {
+		g.prev = in.queue[n-1]
+	}
+	g.done = make(chan struct{})
+	in.queue = append(in.queue, g)
+	go in.commitGroup(g)
+}
+
+// collect waits for the oldest launched group and takes its outcome.
+func (in *Intake) collect() {
+	g := in.queue[0]
+	in.queue = in.queue[1:]
+	<-g.done
+	if g.err != nil {
+		if in.failed == nil {
+			in.failed = g.err
+		}
+		return
+	}
+	in.committed = append(in.committed, g.uids...)
+}
+
+// fail returns the pending error after waiting out every launched group
+// and dropping what was not committed: the watcher reconnects and
+// delivers those messages again.
+func (in *Intake) fail() error {
+	if in.cur != nil {
+		for _, s := range in.cur.msgs {
+			<-s.done
+			s.close()
+		}
+		in.cur = nil
+	}
+	for len(in.queue) > 0 {
+		in.collect()
+	}
+	err := in.failed
+	in.failed, in.committed = nil, nil
+	return err
 }
 
 func (in *Intake) spool(s *spooled, body io.Reader) error {
@@ -219,60 +306,86 @@ func (in *Intake) parse(s *spooled) (*message.Parsed, error) {
 	return message.Parse(r, in.db.Attachments())
 }
 
-func (in *Intake) discard() {
-	for _, s := range in.pending {
-		<-s.done
-		if s.file != nil {
-			s.file.Close()
-			os.Remove(s.file.Name())
-		}
+// close removes a spooled message's temp file, if it still has one.
+func (s *spooled) close() {
+	if s.file != nil {
+		s.file.Close()
+		os.Remove(s.file.Name())
+		s.file = nil
 	}
-	in.pending = nil
 }
 
-// Flush implements mailbox.Sink: one write transaction commits every
-// pending message in delivery order, so a reply delivered after its
-// original in the same group threads onto it.
+// Flush implements mailbox.Sink: it commits the group being filled, waits
+// for every group launched before it, and returns the UIDs committed
+// since the last Flush. Groups commit strictly in delivery order, so a
+// reply delivered after its original threads onto it, and a failed group
+// stops every later one: the cursor never passes an uncommitted message.
 func (in *Intake) Flush(ctx context.Context) ([]uint32, error) {
-	defer in.discard()
-	if len(in.pending) == 0 {
-		return nil, nil
+	if in.cur != nil && in.failed == nil {
+		in.launch()
 	}
-	for _, s := range in.pending {
-		select {
-		case <-s.done:
-		case <-ctx.Done():
-			return nil, ctx.Err()
+	for len(in.queue) > 0 {
+		in.collect()
+	}
+	if in.failed != nil {
+		return nil, in.fail()
+	}
+	uids := in.committed
+	in.committed = nil
+	return uids, nil
+}
+
+// errEarlierGroup stops a group whose predecessor failed to commit.
+var errEarlierGroup = errors.New("an earlier group of messages failed to commit")
+
+// commitGroup runs in its own goroutine: it waits for the group before it
+// and for its messages' parses, then commits them in one transaction.
+func (in *Intake) commitGroup(g *group) {
+	defer close(g.done)
+	defer func() {
+		for _, s := range g.msgs {
+			s.close()
+		}
+	}()
+	for _, s := range g.msgs {
+		<-s.done
+	}
+	if g.prev != nil {
+		<-g.prev.done
+		if g.prev.err != nil {
+			g.err = errEarlierGroup
+			return
 		}
 	}
 	// Large raw messages become files before the commit that refers to
 	// them; a crash in between leaves an orphan file, never a dangling
 	// reference.
 	raws := in.db.RawFiles()
-	for _, s := range in.pending {
+	for _, s := range g.msgs {
 		if s.file != nil {
 			if err := raws.Adopt(s.file, s.sha); err != nil {
-				return nil, fmt.Errorf("store raw uid %d: %w", s.src.UID, err)
+				g.err = fmt.Errorf("store raw uid %d: %w", s.src.UID, err)
+				return
 			}
 			s.file = nil
 		}
 	}
-	var uids []uint32
 	var batch Stats
 	now := in.now()
-	err := in.db.Update(func(tx *store.Tx) error {
-		uids = uids[:0]
+	g.err = in.db.Update(func(tx *store.Tx) error {
+		g.uids = g.uids[:0]
 		batch = Stats{ByKind: map[string]int{}}
-		for _, s := range in.pending {
+		for _, s := range g.msgs {
 			if err := in.commitOne(tx, s, now, &batch); err != nil {
 				return fmt.Errorf("commit uid %d: %w", s.src.UID, err)
 			}
-			uids = append(uids, s.src.UID)
+			g.uids = append(g.uids, s.src.UID)
 		}
-		return nil
+		return recordGroup(tx, g.msgs, batch)
 	})
-	if err != nil {
-		return nil, err
+	if g.err != nil {
+		g.uids = nil
+		return
 	}
 	in.mu.Lock()
 	in.stats.Committed += batch.Committed
@@ -284,29 +397,13 @@ func (in *Intake) Flush(ctx context.Context) ([]uint32, error) {
 		in.stats.ByKind[k] += v
 	}
 	in.mu.Unlock()
-	return uids, nil
 }
 
 func (in *Intake) commitOne(tx *store.Tx, s *spooled, now time.Time, st *Stats) error {
-	advance := func() error {
-		c, err := tx.Cursor(s.src.Mailbox)
-		if err != nil {
-			return err
-		}
-		if c.UIDValidity == s.src.UIDValidity && s.src.UID > c.LastUID {
-			c.LastUID = s.src.UID
-		} else if c.UIDValidity != s.src.UIDValidity {
-			c = store.Cursor{UIDValidity: s.src.UIDValidity, LastUID: s.src.UID}
-		}
-		if err := tx.PutCursor(s.src.Mailbox, c); err != nil {
-			return err
-		}
-		return tx.AddPendingMark(s.src.Mailbox, s.src.UIDValidity, s.src.UID)
-	}
 	// Already committed under this very UID (a crash fell between the
 	// commit and the mark): only the mark is missing.
 	if _, ok := tx.MessageSeqBySource(s.src); ok {
-		return advance()
+		return nil
 	}
 	p := s.parsed
 	if p == nil {
@@ -315,13 +412,7 @@ func (in *Intake) commitOne(tx *store.Tx, s *spooled, now time.Time, st *Stats) 
 	if seq, dup := in.duplicateOf(tx, p.MessageID, s.sha); dup {
 		in.log.Info("duplicate message", "uid", s.src.UID, "message_id", p.MessageID, "same_as_seq", seq)
 		st.Duplicates++
-		if err := tx.AddSource(s.src, seq); err != nil {
-			return err
-		}
-		if err := tx.Inc(store.CountDuplicates, 1); err != nil {
-			return err
-		}
-		return advance()
+		return tx.AddSource(s.src, seq)
 	}
 	received := s.date
 	if received.IsZero() {
@@ -358,9 +449,6 @@ func (in *Intake) commitOne(tx *store.Tx, s *spooled, now time.Time, st *Stats) 
 	if s.parseEr != nil {
 		m.ParseError = s.parseEr.Error()
 		st.ParseFailed++
-		if err := tx.Inc(store.CountParseFailed, 1); err != nil {
-			return err
-		}
 		in.log.Warn("message did not parse; stored raw", "uid", s.src.UID, "sha256", s.sha, "err", s.parseEr)
 	}
 	kind, why := classifier.KindOf(p, in.set.Addresses, func(id string) bool {
@@ -406,9 +494,6 @@ func (in *Intake) commitOne(tx *store.Tx, s *spooled, now time.Time, st *Stats) 
 		}
 		m.CaseID = id
 		st.NewCases++
-		if err := tx.Inc(store.CountCases, 1); err != nil {
-			return err
-		}
 	case d.CaseID != "":
 		c, ok, err := tx.Case(d.CaseID)
 		if err != nil {
@@ -428,9 +513,6 @@ func (in *Intake) commitOne(tx *store.Tx, s *spooled, now time.Time, st *Stats) 
 	}
 	if m.CaseID == "" {
 		st.Unfiled++
-		if err := tx.Inc(store.CountUnfiled, 1); err != nil {
-			return err
-		}
 	}
 	if s.raw != nil {
 		if err := tx.PutRaw(s.sha, s.raw); err != nil {
@@ -442,13 +524,58 @@ func (in *Intake) commitOne(tx *store.Tx, s *spooled, now time.Time, st *Stats) 
 	}
 	st.Committed++
 	st.ByKind[m.Kind]++
-	for _, name := range []string{store.CountIngested, store.CountKindPrefix + m.Kind} {
-		if err := tx.Inc(name, 1); err != nil {
+	in.log.Debug("message committed", "uid", s.src.UID, "case", m.CaseID, "kind", m.Kind, "threaded_by", m.ThreadedBy)
+	return nil
+}
+
+// recordGroup moves the cursors past a committed group, remembers its
+// UIDs as marks still to be set on the server, and adds its counts, once
+// per group rather than once per message.
+func recordGroup(tx *store.Tx, msgs []*spooled, st Stats) error {
+	cursors := map[string]store.Cursor{}
+	for _, s := range msgs {
+		c, seen := cursors[s.src.Mailbox]
+		if !seen {
+			var err error
+			if c, err = tx.Cursor(s.src.Mailbox); err != nil {
+				return err
+			}
+		}
+		switch {
+		case c.UIDValidity != s.src.UIDValidity:
+			c = store.Cursor{UIDValidity: s.src.UIDValidity, LastUID: s.src.UID}
+		case s.src.UID > c.LastUID:
+			c.LastUID = s.src.UID
+		}
+		cursors[s.src.Mailbox] = c
+		if err := tx.AddPendingMark(s.src.Mailbox, s.src.UIDValidity, s.src.UID); err != nil {
 			return err
 		}
 	}
-	in.log.Debug("message committed", "uid", s.src.UID, "case", m.CaseID, "kind", m.Kind, "threaded_by", m.ThreadedBy)
-	return advance()
+	for mbox, c := range cursors {
+		if err := tx.PutCursor(mbox, c); err != nil {
+			return err
+		}
+	}
+	counts := map[string]int{
+		store.CountIngested:    st.Committed,
+		store.CountDuplicates:  st.Duplicates,
+		store.CountParseFailed: st.ParseFailed,
+		store.CountCases:       st.NewCases,
+		store.CountUnfiled:     st.Unfiled,
+	}
+	for kind, n := range st.ByKind {
+		counts[store.CountKindPrefix+kind] = n
+	}
+	for name, n := range counts {
+		if n == 0 {
+			continue
+		}
+		if err := tx.Inc(name, uint64(n)); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // duplicateOf finds a message already held: by Message-ID, or by the hash

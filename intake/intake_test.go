@@ -22,7 +22,7 @@ func (staffBook) IsOwn(a string) bool   { return a == "reklamacje@sklep.example"
 
 var t0 = time.Date(2026, 11, 23, 9, 0, 0, 0, time.UTC)
 
-func newIntake(t *testing.T) (*Intake, *store.DB) {
+func newIntake(t testing.TB) (*Intake, *store.DB) {
 	t.Helper()
 	db, err := store.Open(t.TempDir(), store.Options{})
 	if err != nil {

@@ -41,6 +41,9 @@ func (o Options) withDefaults() Options {
 	if o.BatchSize <= 0 {
 		o.BatchSize = DefaultBatchSize
 	}
+	if o.FlushEvery <= 0 {
+		o.FlushEvery = DefaultFlushEvery
+	}
 	if o.PollInterval <= 0 {
 		o.PollInterval = DefaultPollInterval
 	}

@@ -46,6 +46,9 @@ type Options struct {
 	MoveTo string
 	// BatchSize caps how many messages one FETCH asks for; 0 means 500.
 	BatchSize int
+	// FlushEvery is how many delivered messages the watcher lets a sink
+	// hold before it asks for a Flush; 0 means DefaultFlushEvery.
+	FlushEvery int
 }
 
 // Fetched is one message as the server holds it. Body streams the raw
@@ -69,7 +72,7 @@ type Cursor struct {
 // it returns) and may hold it; Flush makes every message delivered so far
 // durable, in delivery order, moves the cursor past them and returns their
 // UIDs. Only UIDs returned by Flush are marked processed on the server. The
-// watcher calls Flush every FlushEvery messages and at the end of each fetch,
+// watcher calls Flush every Options.FlushEvery messages and at the end of each fetch,
 // so the sink can commit a group in one transaction. An error from either
 // stops the batch; the watcher reconnects and retries after a backoff, so the
 // sink must be idempotent for a message it already committed.
@@ -94,6 +97,7 @@ type Sink interface {
 	MarksDone(ctx context.Context, mailbox string, uidValidity uint32, uids []uint32) error
 }
 
-// FlushEvery is how many delivered messages the watcher lets a sink hold
-// before it asks for a Flush.
-const FlushEvery = 64
+// DefaultFlushEvery is larger than the default FETCH window, so a sink
+// that commits in the background (as intake does) is asked to wait only
+// once per window.
+const DefaultFlushEvery = 1024

@@ -191,7 +191,7 @@ type window struct {
 }
 
 // fetchWindow fetches uids and streams each body into Sink.Deliver,
-// flushing every FlushEvery messages (until a gap) and at the end. It
+// flushing every opts.FlushEvery messages (until a gap) and at the end. It
 // returns the UIDs Flush committed that this window delivered.
 //
 // go-imap matches FETCH responses to a UID FETCH by UID, so an unsolicited
@@ -303,7 +303,7 @@ func (s *session) fetchPass(ctx context.Context, win *window, uids []imap.UID, s
 			stopped = true
 			break
 		}
-		if win.held >= FlushEvery && !win.gap {
+		if win.held >= s.w.opts.FlushEvery && !win.gap {
 			if abort = s.flush(ctx, win, st); abort != nil {
 				break
 			}

@@ -349,7 +349,7 @@ func TestBatchesAndFlushes(t *testing.T) {
 		wantFlushes []int
 	}{
 		{"windows of two", 5, 2, []int{2, 2, 1}},
-		{"flush every FlushEvery", FlushEvery + 6, 0, []int{FlushEvery, 6}},
+		{"flush every FlushEvery", 10, 0, []int{4, 4, 2}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -358,6 +358,9 @@ func TestBatchesAndFlushes(t *testing.T) {
 			sink := newFakeSink()
 			opts := optionsFor(t, srv)
 			opts.BatchSize = tt.batch
+			if tt.batch == 0 {
+				opts.FlushEvery = 4
+			}
 			w, _ := newTestWatcher(t, opts, sink)
 			st, err := w.RunOnce(context.Background())
 			if err != nil {

@@ -91,7 +91,10 @@ func Open(dataDir string, opts Options) (*DB, error) {
 	if timeout == 0 {
 		timeout = time.Second
 	}
-	bdb, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: timeout, ReadOnly: opts.ReadOnly})
+	// The freelist is rebuilt at open instead of written at every commit
+	// (as etcd does): commits get cheaper, opens of big files slower.
+	bdb, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: timeout, ReadOnly: opts.ReadOnly,
+		NoFreelistSync: true, FreelistType: bolt.FreelistMapType})
 	if errors.Is(err, bolt.ErrTimeout) {
 		return nil, fmt.Errorf("open store %s: %w", path, ErrLocked)
 	}
