@@ -222,6 +222,16 @@ func (in *Intake) launch() {
 	for len(in.queue) >= maxQueued {
 		in.collect()
 	}
+	if in.failed != nil {
+		// An earlier group failed: committing this one would move the
+		// cursor past messages that are not stored. Drop it; the next
+		// call reports the failure and the watcher delivers it again.
+		for _, s := range g.msgs {
+			<-s.done
+			s.close()
+		}
+		return
+	}
 	if n := len(in.queue); n > 0 {
 		g.prev = in.queue[n-1]
 	}

@@ -6,6 +6,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -209,5 +210,78 @@ func TestIntakeLargeMessageGoesToFile(t *testing.T) {
 	left, _ := os.ReadDir(db.TempDir())
 	if len(left) != 0 {
 		t.Errorf("%d temp files left", len(left))
+	}
+}
+
+func TestIntakeHugeHeaderValuesDoNotBlockCommits(t *testing.T) {
+	in, db := newIntake(t)
+	longID := strings.Repeat("x", 40<<10) + "@example.net"
+	longSubject := strings.Repeat("Reklamacja ", 10<<10)
+	raw := mail("jan@example.net", longSubject, longID)
+	deliver(t, in, 1, 1, raw)
+	deliver(t, in, 1, 2, raw) // the same message again: a duplicate
+	reply := mail("jan@example.net", "Re: "+longSubject, "reply@example.net", "In-Reply-To: <"+longID+">")
+	deliver(t, in, 1, 3, reply)
+	got := messagesByUID(t, db)
+	if got[1].CaseID == "" || got[3].CaseID != got[1].CaseID {
+		t.Fatalf("case %q, reply case %q by %s", got[1].CaseID, got[3].CaseID, got[3].ThreadedBy)
+	}
+	if s := in.Stats(); s.Duplicates != 1 || s.Committed != 2 {
+		t.Fatalf("stats %+v", s)
+	}
+}
+
+// TestIntakeCommitFailureStopsLaterGroups breaks the raw-file directory
+// (as a failing disk would) under the second group: the first group
+// stays committed, nothing after the failure is, the cursor does not pass
+// it, and after the repair the redelivered messages commit.
+func TestIntakeCommitFailureStopsLaterGroups(t *testing.T) {
+	in, db := newIntake(t)
+	ctx := context.Background()
+	big := mail("big@example.net", "Film", "big@example.net") + strings.Repeat("x", store.InlineRawLimit+1)
+	msgs := make([]string, 0, groupMaxMessages+10)
+	for i := range groupMaxMessages {
+		msgs = append(msgs, mail(fmt.Sprintf("c%d@example.net", i), "Reklamacja", fmt.Sprintf("m%d@example.net", i)))
+	}
+	msgs = append(msgs, big)
+	for i := range 9 {
+		msgs = append(msgs, mail(fmt.Sprintf("d%d@example.net", i), "Reklamacja", fmt.Sprintf("n%d@example.net", i)))
+	}
+	rawDir := filepath.Join(db.DataDir(), "raw")
+	if err := os.RemoveAll(rawDir); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(rawDir, []byte("not a directory"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	var err error
+	for i, raw := range msgs {
+		err = in.Deliver(ctx, mailbox.Fetched{Mailbox: "INBOX", UIDValidity: 1, UID: uint32(i + 1), Body: strings.NewReader(raw)})
+		if err != nil {
+			break
+		}
+	}
+	if err == nil {
+		_, err = in.Flush(ctx)
+	}
+	if err == nil {
+		t.Fatal("no error although raw files cannot be stored")
+	}
+	cursor := func() store.Cursor {
+		var c store.Cursor
+		db.View(func(tx *store.Tx) (err error) { c, err = tx.Cursor("INBOX"); return err })
+		return c
+	}
+	if c := cursor(); c.LastUID != groupMaxMessages {
+		t.Fatalf("cursor after the failure at uid %d: %+v", groupMaxMessages+1, c)
+	}
+	if n := len(messagesByUID(t, db)); n != groupMaxMessages {
+		t.Fatalf("%d messages stored, want the first group's %d", n, groupMaxMessages)
+	}
+	// Repair and redeliver from the cursor, as the watcher does.
+	os.Remove(rawDir)
+	uids := deliver(t, in, 1, groupMaxMessages+1, msgs[groupMaxMessages:]...)
+	if len(uids) != 10 || cursor().LastUID != uint32(len(msgs)) {
+		t.Fatalf("after repair: committed %v, cursor %+v", uids, cursor())
 	}
 }

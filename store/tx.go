@@ -2,10 +2,13 @@ package store
 
 import (
 	"bytes"
+	"crypto/sha256"
 	"encoding/binary"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/claimsd/claimsd/caseref"
@@ -54,23 +57,39 @@ func (t *Tx) PutCase(c *Case) error {
 	}
 	cu, cs := t.b(bCustomer), t.b(bCustSubject)
 	if existed && (old.Customer != c.Customer || old.NormSubject != c.NormSubject) {
-		if err := cu.Delete(join([]byte(old.Customer), []byte(old.ID))); err != nil {
+		if err := cu.Delete(join(keyPart(old.Customer), []byte(old.ID))); err != nil {
 			return err
 		}
-		if err := cs.Delete(join([]byte(old.Customer), []byte(old.NormSubject), []byte(old.ID))); err != nil {
+		if err := cs.Delete(join(keyPart(old.Customer), keyPart(old.NormSubject), []byte(old.ID))); err != nil {
 			return err
 		}
 	}
 	if c.Customer != "" {
-		if err := cu.Put(join([]byte(c.Customer), []byte(c.ID)), nil); err != nil {
+		if err := cu.Put(join(keyPart(c.Customer), []byte(c.ID)), nil); err != nil {
 			return err
 		}
-		if err := cs.Put(join([]byte(c.Customer), []byte(c.NormSubject), []byte(c.ID)), nil); err != nil {
+		if err := cs.Put(join(keyPart(c.Customer), keyPart(c.NormSubject), []byte(c.ID)), nil); err != nil {
 			return err
 		}
 	}
 	return putJSON(t.b(bCases), []byte(c.ID), c)
 }
+
+// keyPart is a value as it goes into an index key. Values from mail
+// (Message-IDs, addresses, subjects) can be as long as a header line, and
+// bbolt refuses keys over 32 KB: one hostile message must not make its
+// commit fail forever. Long values are indexed by their SHA-256, which
+// keeps equality lookups exact. Values with a NUL byte are hashed too, as
+// NUL separates key parts.
+func keyPart(v string) []byte {
+	if len(v) <= maxKeyPart && !strings.Contains(v, "\x00") {
+		return []byte(v)
+	}
+	sum := sha256.Sum256([]byte(v))
+	return append([]byte("\x01sha256:"), hex.EncodeToString(sum[:])...)
+}
+
+const maxKeyPart = 512
 
 func statusKey(status string, created time.Time, id string) []byte {
 	return join([]byte(status), u64(uint64(created.UnixNano())), []byte(id))
@@ -94,13 +113,13 @@ func (t *Tx) NextCaseID(prefix string, year int) (string, error) {
 
 // CasesOfCustomer returns the cases whose customer is addr.
 func (t *Tx) CasesOfCustomer(addr string) ([]Case, error) {
-	return t.casesUnder(bCustomer, append([]byte(addr), 0))
+	return t.casesUnder(bCustomer, append(keyPart(addr), 0))
 }
 
 // CasesOfCustomerWithSubject returns the cases of customer addr whose
 // normalised subject is norm, reading only those cases.
 func (t *Tx) CasesOfCustomerWithSubject(addr, norm string) ([]Case, error) {
-	return t.casesUnder(bCustSubject, append(join([]byte(addr), []byte(norm)), 0))
+	return t.casesUnder(bCustSubject, append(join(keyPart(addr), keyPart(norm)), 0))
 }
 
 // casesUnder reads the cases whose ids end the index keys under prefix.
@@ -129,7 +148,7 @@ func (t *Tx) AddMessage(m *Message) error {
 	m.Seq = seq
 	key := u64(seq)
 	if m.MessageID != "" {
-		if err := t.b(bMsgID).Put([]byte(m.MessageID), key); err != nil {
+		if err := t.b(bMsgID).Put(keyPart(m.MessageID), key); err != nil {
 			return err
 		}
 	}
@@ -176,7 +195,12 @@ func (t *Tx) seqIn(bucket []byte, key string) (uint64, bool) {
 }
 
 // MessageSeqByID returns the stored message with Message-ID id.
-func (t *Tx) MessageSeqByID(id string) (uint64, bool) { return t.seqIn(bMsgID, id) }
+func (t *Tx) MessageSeqByID(id string) (uint64, bool) {
+	if id == "" {
+		return 0, false
+	}
+	return t.seqIn(bMsgID, string(keyPart(id)))
+}
 
 // MessageSeqByRawHash returns the stored message whose raw bytes hash to h.
 func (t *Tx) MessageSeqByRawHash(h string) (uint64, bool) { return t.seqIn(bRawHash, h) }
