@@ -1,66 +1,23 @@
 package intake
 
 import (
-	"os"
-	"path/filepath"
-	"strings"
 	"testing"
 
+	"github.com/claimsd/claimsd/internal/mailtest"
 	"github.com/claimsd/claimsd/store"
 )
-
-// corpusDir finds the shared corpus of real-world messages from other
-// projects' test suites, beside the repository.
-func corpusDir(t *testing.T) string {
-	t.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			break
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Fatal("go.mod not found above the test directory")
-		}
-		dir = parent
-	}
-	corpus := filepath.Join(dir, "..", "shared", "corpus")
-	if _, err := os.Stat(corpus); err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatalf("corpus %s is required in CI: %v", corpus, err)
-		}
-		t.Skipf("corpus %s not present: %v", corpus, err)
-	}
-	return corpus
-}
 
 // TestCorpusIngests pushes every corpus message through intake into a
 // real store: none may panic, stall or be lost, and each is kept raw
 // byte for byte.
 func TestCorpusIngests(t *testing.T) {
-	corpus := corpusDir(t)
-	var raws []string
-	var names []string
-	filepath.WalkDir(corpus, func(p string, d os.DirEntry, err error) error {
-		if err != nil || d.IsDir() {
-			return err
-		}
-		if ext := filepath.Ext(p); ext != ".eml" && ext != ".raw" {
-			return nil
-		}
-		data, err := os.ReadFile(p)
-		if err != nil {
-			return err
-		}
-		raws = append(raws, string(data))
-		names = append(names, strings.TrimPrefix(p, corpus+"/"))
-		return nil
-	})
-	if len(raws) < 100 {
-		t.Fatalf("only %d corpus messages found in %s", len(raws), corpus)
+	corpus := mailtest.CorpusMessages(t)
+	if len(corpus) < 100 {
+		t.Fatalf("only %d corpus messages found", len(corpus))
+	}
+	raws := make([]string, len(corpus))
+	for i, m := range corpus {
+		raws[i] = string(m.Raw)
 	}
 	in, db := newIntake(t)
 	uids := deliver(t, in, 1, 1, raws...)
@@ -79,7 +36,7 @@ func TestCorpusIngests(t *testing.T) {
 		}
 		db.View(func(tx *store.Tx) error {
 			if kept := tx.Raw(m.RawSHA256); string(kept) != raw {
-				t.Errorf("%s: raw not kept byte for byte (%d of %d bytes)", names[i], len(kept), len(raw))
+				t.Errorf("%s: raw not kept byte for byte (%d of %d bytes)", corpus[i].Name, len(kept), len(raw))
 			}
 			return nil
 		})

@@ -226,3 +226,28 @@ func TestEndToEndDovecot(t *testing.T) {
 		t.Fatal("daemon did not stop")
 	}
 }
+
+// TestCorpusThroughDovecot ingests every corpus message from a real
+// Dovecot: the whole path (IMAP fetch, spool, parse, commit, mark) must
+// take each one, without stalling on any.
+func TestCorpusThroughDovecot(t *testing.T) {
+	corpus := mailtest.CorpusMessages(t)
+	const user, pass = "claims@example.test", "secret-pw"
+	d := mailtest.StartDovecot(t, mailtest.User{Name: user, Password: pass})
+	raws := make([][]byte, len(corpus))
+	for i, m := range corpus {
+		raws[i] = m.Raw
+	}
+	d.DeliverMaildir(t, user, "INBOX", raws, time.Date(2026, 11, 23, 9, 0, 0, 0, time.UTC))
+	cfg := writeConfig(t, t.TempDir(), "127.0.0.1", d.IMAPPort, user, pass)
+	out := mustCLI(t, "--config", cfg, "run", "--once")
+	var fetched, committed, cases, dups, failed, unfiled, marked int
+	if _, err := fmt.Sscanf(out, "fetched %d, committed %d, new cases %d, duplicates %d, unparsable %d, unfiled %d, marked %d",
+		&fetched, &committed, &cases, &dups, &failed, &unfiled, &marked); err != nil {
+		t.Fatalf("summary %q: %v", out, err)
+	}
+	if fetched != len(corpus) || committed+dups != len(corpus) || marked != len(corpus) {
+		t.Fatalf("%d corpus messages, run said: %s", len(corpus), out)
+	}
+	t.Logf("%d corpus messages through Dovecot: %s", len(corpus), strings.TrimSpace(out))
+}
