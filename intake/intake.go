@@ -534,7 +534,7 @@ func (in *Intake) commitOne(tx *store.Tx, s *spooled, now time.Time, st *Stats) 
 	}
 	st.Committed++
 	st.ByKind[m.Kind]++
-	in.log.Debug("message committed", "uid", s.src.UID, "case", m.CaseID, "kind", m.Kind, "threaded_by", m.ThreadedBy)
+	in.log.Debug("message threaded", "uid", s.src.UID, "case", m.CaseID, "kind", m.Kind, "threaded_by", m.ThreadedBy)
 	return nil
 }
 
