@@ -106,3 +106,11 @@ func BenchmarkParse(b *testing.B) {
 		}
 	}
 }
+
+func BenchmarkSplitReply(b *testing.B) {
+	b.SetBytes(int64(len(complaintText)))
+	b.ReportAllocs()
+	for b.Loop() {
+		SplitReply(complaintText)
+	}
+}

@@ -5,15 +5,56 @@ import (
 	"errors"
 	"io"
 	"regexp"
+	"slices"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/k3a/html2text"
 )
 
-// readCapped reads at most limit bytes of r into memory and discards the
-// rest, returning how much was dropped. A read error ends reading; the
-// bytes before it are kept.
-func readCapped(r io.Reader, limit int64) (data []byte, dropped int64, err error) {
+// readCapped reads at most limit bytes of r into buf (reusing its
+// capacity; data may alias it) and discards the rest, returning how much
+// was dropped. A read error ends reading; the bytes before it are kept.
+// It is readCappedBuffer without the bytes.Buffer growing from 512 bytes
+// for every part, for readers whose output does not depend on the sizes
+// they are read with (see readCappedBuffer).
+func readCapped(buf []byte, r io.Reader, limit int64) (data []byte, dropped int64, err error) {
+	if limit < 0 {
+		limit = 0
+	}
+	data = buf[:0]
+	for int64(len(data)) < limit {
+		if len(data) == cap(data) {
+			data = slices.Grow(data, bytes.MinRead)
+		}
+		room := data[len(data):cap(data)]
+		if rest := limit - int64(len(data)); int64(len(room)) > rest {
+			room = room[:rest]
+		}
+		n, rerr := r.Read(room)
+		data = data[:len(data)+n]
+		if rerr == nil {
+			continue
+		}
+		if int64(len(data)) == limit {
+			// io.CopyN reports success once it has all it asked for;
+			// the error, if it persists, comes from the discarding.
+			break
+		}
+		if errors.Is(rerr, io.EOF) {
+			return data, 0, nil
+		}
+		return data, 0, rerr
+	}
+	dropped, err = io.Copy(io.Discard, r)
+	return data, dropped, err
+}
+
+// readCappedBuffer is readCapped through a fresh bytes.Buffer. The base64
+// decoder's output on corrupt input (two encodings glued together)
+// depends on the sizes it is read with, so base64 text is still read with
+// exactly the sizes bytes.Buffer asks for.
+func readCappedBuffer(r io.Reader, limit int64) (data []byte, dropped int64, err error) {
 	var buf bytes.Buffer
 	if limit < 0 {
 		limit = 0
@@ -32,10 +73,16 @@ func readCapped(r io.Reader, limit int64) (data []byte, dropped int64, err error
 // stopAtError turns a decoding error into a clean end of data, so the sink
 // stores what decoded (bad base64 keeps its good prefix); the error is kept
 // for a Problem. Failures of the caller's reader are caught separately by
-// sourceReader.
+// sourceReader. What is read is also written to tee, when set.
+//
+// It implements io.WriterTo so that a sink's io.Copy uses buf instead of
+// allocating its own 32 KiB buffer for every attachment; buf has the size
+// io.Copy would use, so the decoders are read with the same sizes.
 type stopAtError struct {
 	r   io.Reader
 	err error
+	tee *prefixBuffer
+	buf []byte
 }
 
 func (s *stopAtError) Read(p []byte) (int, error) {
@@ -43,11 +90,50 @@ func (s *stopAtError) Read(p []byte) (int, error) {
 		return 0, io.EOF
 	}
 	n, err := s.r.Read(p)
+	if n > 0 && s.tee != nil {
+		s.tee.Write(p[:n])
+	}
 	if err != nil && !errors.Is(err, io.EOF) {
 		s.err = err
 		return n, io.EOF
 	}
 	return n, err
+}
+
+// errInvalidWrite is io's error for a Writer reporting an impossible count.
+var errInvalidWrite = errors.New("invalid write result")
+
+// WriteTo writes the data to w as io.Copy would with Read.
+func (s *stopAtError) WriteTo(w io.Writer) (written int64, err error) {
+	buf := s.buf
+	if len(buf) == 0 {
+		buf = make([]byte, copyBufferSize)
+	}
+	for {
+		nr, rerr := s.Read(buf)
+		if nr > 0 {
+			nw, werr := w.Write(buf[:nr])
+			if nw < 0 || nr < nw {
+				nw = 0
+				if werr == nil {
+					werr = errInvalidWrite
+				}
+			}
+			written += int64(nw)
+			if werr != nil {
+				return written, werr
+			}
+			if nr != nw {
+				return written, io.ErrShortWrite
+			}
+		}
+		if rerr != nil {
+			if rerr != io.EOF {
+				err = rerr
+			}
+			return written, err
+		}
+	}
 }
 
 // base64Filter passes only base64 alphabet characters and padding:
@@ -89,18 +175,19 @@ func (f *base64Filter) Read(p []byte) (int, error) {
 // filter compacts b in place to its base64 characters and returns their
 // count.
 func (f *base64Filter) filter(b []byte) int {
-	k := 0
+	k, invalid := 0, 0
 	for _, c := range b {
 		switch {
 		case isBase64Char(c) || c == '=':
 			b[k] = c
 			k++
-			f.quantum = (f.quantum + 1) % 4
 		case c == ' ' || c == '\t' || c == '\r' || c == '\n':
 		default:
-			f.invalid++
+			invalid++
 		}
 	}
+	f.invalid += invalid
+	f.quantum = (f.quantum + k) % 4
 	return k
 }
 
@@ -337,6 +424,16 @@ func trimOuterBlank(s string) string {
 // than tab and newline (NUL in a database column helps nobody) and makes
 // the text valid UTF-8.
 func cleanText(s string) string {
+	hasCR, hasControl := scanControls(s)
+	if !hasControl && utf8.ValidString(s) {
+		// The usual case (CRLF or LF text): only the line ends change,
+		// and the per-rune pass below would change nothing.
+		if hasCR {
+			s = strings.ReplaceAll(s, "\r\n", "\n")
+			s = strings.ReplaceAll(s, "\r", "\n")
+		}
+		return s
+	}
 	s = strings.ReplaceAll(s, "\r\n", "\n")
 	s = strings.ReplaceAll(s, "\r", "\n")
 	s = strings.Map(func(r rune) rune {
@@ -346,6 +443,65 @@ func cleanText(s string) string {
 		return -1
 	}, s)
 	return strings.ToValidUTF8(s, "\uFFFD")
+}
+
+// crlfToLF turns CRLF and then lone CR into LF in place, as cleanText
+// does, and returns the shortened b.
+func crlfToLF(b []byte) []byte {
+	i := bytes.IndexByte(b, '\r')
+	if i < 0 {
+		return b
+	}
+	w := i // b[:w] is done
+	for i < len(b) {
+		// b[i] is CR.
+		b[w] = '\n'
+		w++
+		i++
+		if i < len(b) && b[i] == '\n' {
+			i++
+		}
+		j := bytes.IndexByte(b[i:], '\r')
+		if j < 0 {
+			j = len(b) - i
+		}
+		w += copy(b[w:], b[i:i+j])
+		i += j
+	}
+	return b[:w]
+}
+
+// scanControls reports whether s holds CR, and whether it holds another
+// control character that cleanText removes. Checking bytes is enough, as
+// every byte of a multi-byte UTF-8 sequence is 0x80 or above.
+func scanControls(s string) (hasCR, hasControl bool) {
+	const ones, highs = 0x0101010101010101, 0x8080808080808080
+	for i := 0; i < len(s); {
+		if i+8 <= len(s) {
+			// Skip eight bytes at once when none is below 0x20 or is
+			// 0x7f (the usual case between line ends); these tests have
+			// false positives, which the byte loop sorts out, but no
+			// false negatives.
+			x := uint64(s[i]) | uint64(s[i+1])<<8 | uint64(s[i+2])<<16 | uint64(s[i+3])<<24 |
+				uint64(s[i+4])<<32 | uint64(s[i+5])<<40 | uint64(s[i+6])<<48 | uint64(s[i+7])<<56
+			below20 := (x - 0x20*ones) & ^x & highs
+			del := x ^ 0x7f*ones
+			is7f := (del - ones) & ^del & highs
+			if below20|is7f == 0 {
+				i += 8
+				continue
+			}
+		}
+		for end := min(i+8, len(s)); i < end; i++ {
+			switch c := s[i]; {
+			case c == '\r':
+				hasCR = true
+			case c < 0x20 && c != '\t' && c != '\n' || c == 0x7f:
+				hasControl = true
+			}
+		}
+	}
+	return hasCR, hasControl
 }
 
 // unflow undoes RFC 3676 format=flowed: a line ending in a space continues

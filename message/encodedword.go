@@ -55,16 +55,19 @@ func decodeWords(s string) (string, string) {
 		rest = rest[i+n:]
 	}
 	d.flush()
-	return d.out.String(), d.problem
+	return d.result(), d.problem
 }
 
 // wordDecoder accumulates decodeWords output; pending holds adjacent
 // encoded-words of one charset awaiting conversion.
 type wordDecoder struct {
-	out     strings.Builder
-	lit     strings.Builder
-	pending *encodedWord
-	problem string
+	out        strings.Builder
+	first      string // the output while it is one piece (often all of it)
+	pieces     int
+	lit        strings.Builder
+	pending    encodedWord
+	hasPending bool
+	problem    string
 }
 
 // literal queues text that is not part of an encoded-word.
@@ -75,7 +78,7 @@ func (d *wordDecoder) literal(s string) {
 // word adds an encoded-word preceded by the literal text before it.
 func (d *wordDecoder) word(before string, w encodedWord) {
 	d.lit.WriteString(before)
-	if d.pending != nil && strings.Trim(d.lit.String(), " \t\r\n") == "" {
+	if d.hasPending && strings.Trim(d.lit.String(), " \t\r\n") == "" {
 		// Adjacent encoded-words: the whitespace between them is not
 		// displayed (RFC 2047 section 6.2).
 		d.lit.Reset()
@@ -85,23 +88,47 @@ func (d *wordDecoder) word(before string, w encodedWord) {
 		}
 	}
 	d.flush()
-	d.pending = &encodedWord{charset: w.charset, data: w.data}
+	d.pending, d.hasPending = w, true
 }
 
 // flush converts the pending encoded-words and writes queued literal text.
 func (d *wordDecoder) flush() {
-	if d.pending != nil {
+	if d.hasPending {
 		s, err := decodeCharset(d.pending.charset, d.pending.data)
 		if err != nil && d.problem == "" {
 			d.problem = err.Error()
 		}
-		d.out.WriteString(s)
-		d.pending = nil
+		d.emit(s)
+		d.pending, d.hasPending = encodedWord{}, false
 	}
 	if d.lit.Len() > 0 {
-		d.out.WriteString(validText(d.lit.String()))
+		d.emit(validText(d.lit.String()))
 		d.lit.Reset()
 	}
+}
+
+// emit appends s to the output, which is only copied into d.out once it
+// has more than one piece.
+func (d *wordDecoder) emit(s string) {
+	switch d.pieces {
+	case 0:
+		d.first = s
+	case 1:
+		d.out.Grow(len(d.first) + len(s))
+		d.out.WriteString(d.first)
+		d.out.WriteString(s)
+	default:
+		d.out.WriteString(s)
+	}
+	d.pieces++
+}
+
+// result returns the output.
+func (d *wordDecoder) result() string {
+	if d.pieces < 2 {
+		return d.first
+	}
+	return d.out.String()
 }
 
 // parseEncodedWord parses "=?charset?enc?text?=" at the start of s and

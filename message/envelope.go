@@ -4,6 +4,7 @@ import (
 	netmail "net/mail"
 	"strings"
 	"time"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/emersion/go-message/mail"
@@ -76,12 +77,31 @@ func bareIDs(v string) []string {
 // cleanID removes whitespace and stray brackets or quotes from an id and
 // rejects absurd ones.
 func cleanID(id string) string {
-	id = strings.Join(strings.Fields(id), "")
+	id = joinFields(id, "")
 	id = strings.Trim(id, `<>"'`)
 	if id == "" || len(id) > maxIDLength {
 		return ""
 	}
 	return validText(id)
+}
+
+// joinFields is strings.Join(strings.Fields(s), sep) for sep "" or " ",
+// returning s itself, without allocating, when that would not change it:
+// no white space (Unicode's, as strings.Fields has it) other than single
+// spaces between words when sep is " ".
+func joinFields(s, sep string) string {
+	prevSpace := true // at the start, a space would be leading
+	for _, r := range s {
+		isSpace := unicode.IsSpace(r)
+		if isSpace && (r != ' ' || sep != " " || prevSpace) {
+			return strings.Join(strings.Fields(s), sep)
+		}
+		prevSpace = isSpace
+	}
+	if prevSpace && s != "" {
+		return strings.Join(strings.Fields(s), sep) // trailing space
+	}
+	return s
 }
 
 // stripComments removes RFC 5322 section 3.2.2 comments "(...)", nested,
@@ -179,7 +199,7 @@ func convertAddresses(list []*netmail.Address) []Address {
 func cleanName(name string) string {
 	name, _ = decodeWords(name)
 	name = strings.TrimSpace(strings.Trim(strings.TrimSpace(name), `"'`))
-	return strings.Join(strings.Fields(stripControls(name)), " ")
+	return joinFields(stripControls(name), " ")
 }
 
 // cleanAddr lower-cases an address and removes a "mailto:" prefix and
@@ -189,7 +209,7 @@ func cleanAddr(addr string) string {
 	if len(addr) > 7 && strings.EqualFold(addr[:7], "mailto:") {
 		addr = addr[7:]
 	}
-	return strings.ToLower(strings.Join(strings.Fields(validText(addr)), ""))
+	return strings.ToLower(joinFields(validText(addr), ""))
 }
 
 // lenientAddresses splits v on commas and semicolons outside quotes, angle
@@ -412,11 +432,21 @@ var dateLayouts = []string{
 	"2006-01-02",
 }
 
+// rfc5322Date is the usual RFC 5322 section 3.3 date-time.
+const rfc5322Date = "Mon, 2 Jan 2006 15:04:05 -0700"
+
 // parseDate parses a Date value leniently; ok is false when nothing fits.
 func parseDate(v string) (time.Time, bool) {
 	v = strings.TrimSpace(v)
 	if v == "" {
 		return time.Time{}, false
+	}
+	// Nearly every mailer writes this layout. net/mail.ParseDate would
+	// try 24 layouts without a weekday first (each failure allocating an
+	// error) and then this one on the same string: it cuts the value
+	// after the zone, the only "+" or "-" in a date this layout accepts.
+	if t, err := time.Parse(rfc5322Date, v); err == nil {
+		return t, true
 	}
 	if t, err := netmail.ParseDate(v); err == nil {
 		return t, true

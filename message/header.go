@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net/textproto"
+	"strings"
 )
 
 // Header limits. RFC 5322 section 2.1.1 caps lines at 998 characters but
@@ -52,6 +53,26 @@ func (h header) Values(key string) []string {
 	return out
 }
 
+// joined is strings.Join(h.Values(key), sep) without allocating for the
+// usual single value.
+func (h header) joined(key, sep string) string {
+	key = textproto.CanonicalMIMEHeaderKey(key)
+	var first string
+	n := 0
+	for _, f := range h {
+		if f.key == key {
+			if n == 0 {
+				first = f.value
+			}
+			n++
+		}
+	}
+	if n < 2 {
+		return first
+	}
+	return strings.Join(h.Values(key), sep)
+}
+
 // fieldGetter is what part processing needs from a header; both header and
 // go-message's *textproto.Header (multipart part headers) provide it.
 type fieldGetter interface {
@@ -67,6 +88,7 @@ type headerReader struct {
 	value     []byte
 	problems  []string
 	overflow  bool
+	long      []byte // a line longer than br's buffer
 }
 
 // readHeader reads a header block (RFC 5322 section 2.2) and returns it
@@ -143,15 +165,21 @@ func (hr *headerReader) skipMboxFrom() error {
 }
 
 // line reads one line including its terminator, charging it to the header
-// budget.
+// budget. The line is only valid until the next call: it usually is in the
+// bufio.Reader's buffer, and otherwise in hr.long, which is reused.
 func (hr *headerReader) line() ([]byte, error) {
-	var line []byte
+	line := hr.long[:0]
 	for {
 		frag, err := hr.br.ReadSlice('\n')
 		if len(line)+len(frag) > hr.remaining {
 			return nil, errHeaderTooBig
 		}
-		line = append(line, frag...)
+		if len(line) == 0 && !errors.Is(err, bufio.ErrBufferFull) {
+			line = frag // the whole line fitted in the buffer
+		} else {
+			line = append(line, frag...)
+			hr.long = line
+		}
 		if errors.Is(err, bufio.ErrBufferFull) {
 			continue
 		}
@@ -192,8 +220,31 @@ func splitField(line []byte) (string, []byte, bool) {
 			return "", nil, false
 		}
 	}
+	if k, ok := commonKeys[string(key)]; ok {
+		return k, bytes.TrimSpace(line[i+1:]), true
+	}
 	return textproto.CanonicalMIMEHeaderKey(string(key)), bytes.TrimSpace(line[i+1:]), true
 }
+
+// commonKeys maps field names as mailers usually spell them to their
+// canonical form, so that splitField need not allocate a string for them.
+// It is filled once and only read.
+var commonKeys = func() map[string]string {
+	m := map[string]string{}
+	for _, k := range []string{
+		"Authentication-Results", "Auto-Submitted", "Cc", "Content-Description",
+		"Content-Disposition", "Content-ID", "Content-Id", "Content-Language",
+		"Content-Transfer-Encoding", "Content-Type", "Date", "Delivered-To",
+		"DKIM-Signature", "Dkim-Signature", "From", "Importance", "In-Reply-To",
+		"List-Id", "List-Unsubscribe", "Message-ID", "Message-Id", "MIME-Version",
+		"Mime-Version", "Precedence", "Received", "Received-SPF", "References",
+		"Reply-To", "Return-Path", "Sender", "Subject", "Thread-Index", "Thread-Topic",
+		"To", "User-Agent", "X-Mailer", "X-Originating-IP", "X-Priority",
+	} {
+		m[k] = textproto.CanonicalMIMEHeaderKey(k)
+	}
+	return m
+}()
 
 func isWSP(c byte) bool { return c == ' ' || c == '\t' }
 
@@ -207,8 +258,18 @@ func parseHeaderBytes(b []byte) header {
 // mimeHeader converts h to the Parsed.Header form.
 func mimeHeader(h header) textproto.MIMEHeader {
 	m := make(textproto.MIMEHeader, len(h))
-	for _, f := range h {
-		m[f.key] = append(m[f.key], displayValue(f.key, f.value))
+	// Most keys have one value: give each its own one-element slice of a
+	// shared array (capacity one, so that a second value reallocates)
+	// instead of allocating a slice per key.
+	values := make([]string, len(h))
+	for i, f := range h {
+		v := displayValue(f.key, f.value)
+		if prev, ok := m[f.key]; ok {
+			m[f.key] = append(prev, v)
+			continue
+		}
+		values[i] = v
+		m[f.key] = values[i : i+1 : i+1]
 	}
 	return m
 }

@@ -17,7 +17,42 @@ const (
 // decoded to UTF-8.
 type headerValue struct {
 	value  string
-	params map[string]string
+	params params
+}
+
+// param returns the value of the named parameter, "" when absent.
+func (hv headerValue) param(name string) string {
+	for _, p := range hv.params {
+		if p.name == name {
+			return p.value
+		}
+	}
+	return ""
+}
+
+// params are parameters with distinct names in the order first set. A
+// header value has a few, so a slice is cheaper than a map.
+type params []rawParam
+
+// set sets the value of the named parameter.
+func (ps *params) set(name, value string) {
+	for i := range *ps {
+		if (*ps)[i].name == name {
+			(*ps)[i].value = value
+			return
+		}
+	}
+	*ps = append(*ps, rawParam{name: name, value: value})
+}
+
+// has reports whether the named parameter is set.
+func (ps params) has(name string) bool {
+	for _, p := range ps {
+		if p.name == name {
+			return true
+		}
+	}
+	return false
 }
 
 // rawParam is one parameter as written, before RFC 2231 reassembly.
@@ -33,6 +68,10 @@ type rawParam struct {
 // RFC 2047 section 5 forbids them there.
 func parseHeaderValue(v string) headerValue {
 	v = strings.TrimSpace(v)
+	if v == "" {
+		// No field (Content-Disposition mostly is absent).
+		return headerValue{}
+	}
 	end := strings.IndexAny(v, "; \t")
 	if end < 0 {
 		end = len(v)
@@ -44,7 +83,8 @@ func parseHeaderValue(v string) headerValue {
 
 // splitParams tokenizes the parameter list after the leading token.
 func splitParams(s string) []rawParam {
-	var out []rawParam
+	// Each parameter has an "=", so this is about the right size.
+	out := make([]rawParam, 0, min(strings.Count(s, "="), maxParams))
 	for len(out) < maxParams {
 		s = strings.TrimLeft(s, "; \t\r\n")
 		if s == "" {
@@ -91,6 +131,16 @@ func paramValue(s string) (string, string) {
 // quotedValue reads a quoted-string body (after the opening quote),
 // honouring backslash escapes; an unterminated quote runs to the end.
 func quotedValue(s string) (string, string) {
+	if i := strings.IndexAny(s, `"\`); i >= 0 && s[i] == '"' {
+		// No escapes: the value is a substring.
+		rest := s[i+1:]
+		if j := strings.IndexByte(rest, ';'); j >= 0 {
+			rest = rest[j:]
+		} else {
+			rest = ""
+		}
+		return s[:i], rest
+	}
 	var b strings.Builder
 	for i := 0; i < len(s); i++ {
 		switch c := s[i]; c {
@@ -145,18 +195,26 @@ type paramSection struct {
 // assembleParams applies RFC 2231: "name*" is an extended value
 // (charset'language'percent-encoded), "name*0", "name*1*"... are sections
 // joined in order. Extended forms win over a plain "name" of the same name.
-func assembleParams(raw []rawParam) map[string]string {
-	plain := map[string]string{}
-	ext := map[string]string{}
-	sections := map[string]map[int]paramSection{}
+func assembleParams(raw []rawParam) params {
+	// Plain parameters go straight to out (the first of a name wins);
+	// the RFC 2231 forms, rare, are collected apart and override them.
+	// out reuses raw's array: it never gets ahead of the entry read.
+	out := params(raw[:0])
+	var ext map[string]string
+	var sections map[string]map[int]paramSection
 	for _, p := range raw {
 		star := strings.IndexByte(p.name, '*')
 		if star < 0 {
-			setFirst(plain, p.name, p.value)
+			if !out.has(p.name) {
+				out = append(out, rawParam{name: p.name, value: decodeParamText(p.value)})
+			}
 			continue
 		}
 		base, suffix := p.name[:star], p.name[star+1:]
 		if suffix == "" {
+			if ext == nil {
+				ext = map[string]string{}
+			}
 			setFirst(ext, base, p.value)
 			continue
 		}
@@ -165,6 +223,9 @@ func assembleParams(raw []rawParam) map[string]string {
 		if err != nil || n < 0 || n >= maxParamSections {
 			continue
 		}
+		if sections == nil {
+			sections = map[string]map[int]paramSection{}
+		}
 		if sections[base] == nil {
 			sections[base] = map[int]paramSection{}
 		}
@@ -172,17 +233,16 @@ func assembleParams(raw []rawParam) map[string]string {
 			sections[base][n] = paramSection{value: p.value, encoded: enc}
 		}
 	}
-	out := make(map[string]string, len(plain)+len(ext)+len(sections))
-	for name, v := range plain {
-		out[name] = decodeParamText(v)
+	if sections == nil && ext == nil {
+		return out
 	}
 	for name, secs := range sections {
 		if v, ok := joinSections(secs); ok {
-			out[name] = v
+			out.set(name, v)
 		}
 	}
 	for name, v := range ext {
-		out[name] = decodeExtValue(v)
+		out.set(name, decodeExtValue(v))
 	}
 	return out
 }

@@ -1,13 +1,14 @@
 package message
 
 import (
-	"bufio"
 	"bytes"
 	"crypto/sha256"
+	"encoding/base64"
 	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
+	"mime/quotedprintable"
 	"runtime/debug"
 	"strconv"
 	"strings"
@@ -64,17 +65,23 @@ const maxStackInError = 4 << 10
 // the message instead.
 func Parse(r io.Reader, sink AttachmentSink) (p *Parsed, err error) {
 	p = &Parsed{}
+	var w *walker
 	defer func() {
 		if v := recover(); v != nil {
 			err = fmt.Errorf("%w: %v\n%s", ErrInternal, v, truncateString(string(debug.Stack()), maxStackInError))
+			return // the buffers are not recycled: see parseBuffers
+		}
+		if w != nil && w.err == nil {
+			putBuffers(w.bufs)
 		}
 	}()
 	if r == nil {
 		return p, errors.New("message: nil reader")
 	}
 	src := &sourceReader{r: r}
-	w := &walker{p: p, sink: sink, plainLeft: maxTextBytes, htmlLeft: maxTextBytes}
-	h, body, headerProblems, err := readHeader(bufio.NewReaderSize(src, readBufferSize))
+	w = &walker{p: p, sink: sink, plainLeft: maxTextBytes, htmlLeft: maxTextBytes, bufs: getBuffers()}
+	w.bufs.src.Reset(src)
+	h, body, headerProblems, err := readHeader(w.bufs.src)
 	for _, hp := range headerProblems {
 		w.problem("header: %s", hp)
 	}
@@ -124,6 +131,10 @@ type walker struct {
 	depthLimitHit       bool
 	droppedProblems     int
 	err                 error // fatal: sink failure
+	bufs                *parseBuffers
+	// sawPlainText is set once a part yielded non-blank plain text; the
+	// body will then not come from HTML (see text).
+	sawPlainText bool
 }
 
 // partCtx locates a part in the tree.
@@ -188,10 +199,10 @@ func (w *walker) entity(h fieldGetter, body io.Reader, pc partCtx) content {
 	ct := w.contentType(h, pc)
 	if pc.depth == 0 {
 		w.p.MediaType = ct.value
-		w.p.ReportType = strings.ToLower(strings.TrimSpace(ct.params["report-type"]))
+		w.p.ReportType = strings.ToLower(strings.TrimSpace(ct.param("report-type")))
 	}
 	if strings.HasPrefix(ct.value, "multipart/") {
-		if ct.params["boundary"] != "" {
+		if ct.param("boundary") != "" {
 			return w.multipart(ct, body, pc)
 		}
 		// RFC 2046 section 5.1.1 requires a boundary; without one the
@@ -212,7 +223,7 @@ func (w *walker) contentType(h fieldGetter, pc partCtx) headerValue {
 		def = "message/rfc822"
 	}
 	if strings.TrimSpace(raw) == "" {
-		return headerValue{value: def, params: map[string]string{}}
+		return headerValue{value: def}
 	}
 	ct := parseHeaderValue(raw)
 	if !validMediaType(ct.value) {
@@ -252,8 +263,12 @@ func (w *walker) multipart(ct headerValue, body io.Reader, pc partCtx) content {
 		}
 		return content{}
 	}
-	pre := &prefixBuffer{limit: preambleBytes}
-	mr := textproto.NewMultipartReader(io.TeeReader(body, pre), ct.params["boundary"])
+	// The preamble buffer is lent by w.bufs and given back as soon as
+	// the preamble is no longer needed; a nested multipart only starts
+	// after that, so one buffer serves them all.
+	pre := &prefixBuffer{limit: preambleBytes, buf: scratch(w.bufs.pre)}
+	w.bufs.pre = nil
+	mr := textproto.NewMultipartReader(io.TeeReader(body, pre), ct.param("boundary"))
 	var kids []content
 	var stopErr error
 	for i := 1; !w.stopped(); i++ {
@@ -262,12 +277,17 @@ func (w *walker) multipart(ct headerValue, body io.Reader, pc partCtx) content {
 			stopErr = err
 			break
 		}
-		pre.stop()
+		if !pre.stopped {
+			w.bufs.pre = pre.buf[:0]
+			pre.stop()
+		}
 		kids = append(kids, w.entity(&part.Header, part, pc.child(i, ct.value)))
 	}
 	switch {
 	case len(kids) == 0 && !w.stopped():
-		return w.orphanPreamble(pre, ct, pc, stopErr)
+		c := w.orphanPreamble(pre, ct, pc, stopErr)
+		w.bufs.pre = pre.buf[:0]
+		return c
 	case stopErr != nil && stopErr != io.EOF:
 		w.multipartProblem(pc, ct, stopErr)
 	}
@@ -302,7 +322,7 @@ func (w *walker) orphanPreamble(pre *prefixBuffer, ct headerValue, pc partCtx, e
 		data = data[:w.plainLeft]
 	}
 	w.plainLeft -= int64(len(data))
-	w.problem("%s: %s yielded no part (boundary %.80q), body kept as text", pc.label(), ct.value, ct.params["boundary"])
+	w.problem("%s: %s yielded no part (boundary %.80q), body kept as text", pc.label(), ct.value, ct.param("boundary"))
 	s, _ := guessDecode(data)
 	return content{plain: []string{s}}
 }
@@ -345,9 +365,9 @@ func hasText(texts []string) bool {
 // everything else to the sink.
 func (w *walker) leaf(h fieldGetter, ct headerValue, body io.Reader, pc partCtx) content {
 	disp := parseHeaderValue(h.Get("Content-Disposition"))
-	name := disp.params["filename"]
+	name := disp.param("filename")
 	if name == "" {
-		name = ct.params["name"]
+		name = ct.param("name")
 	}
 	name = sanitizeFilename(name)
 	if isBodyText(ct.value, disp.value, name, pc.depth) {
@@ -386,6 +406,7 @@ func (w *walker) text(h fieldGetter, ct headerValue, body io.Reader, pc partCtx)
 	if cte == "base64" {
 		var raw []byte
 		raw, body = w.bufferEncoded(body, *left, pc)
+		defer func() { w.bufs.raw = raw[:0] }()
 		if !looksLikeBase64(raw) {
 			// Seen from broken gateways: plain text labelled base64.
 			w.problem("%s: text declared base64 is not, read as is", pc.label())
@@ -393,26 +414,57 @@ func (w *walker) text(h fieldGetter, ct headerValue, body io.Reader, pc partCtx)
 		}
 	}
 	r, filter, unknownCharset := w.decoded(ct, cte, body, pc, true)
-	data, dropped, err := readCapped(r, *left)
+	var data []byte
+	var dropped int64
+	var err error
+	if cte == "base64" {
+		data, dropped, err = readCappedBuffer(r, *left)
+	} else {
+		data, dropped, err = readCapped(scratch(w.bufs.text), r, *left)
+		defer func() { w.bufs.text = data[:0] }()
+	}
 	*left -= int64(len(data))
 	w.noteDecoding(pc, filter, err)
 	if dropped > 0 {
 		w.problem("%s: text over %d bytes, %d bytes dropped", pc.label(), maxTextBytes, dropped)
 	}
-	s := w.textToUTF8(data, ct, unknownCharset, pc)
 	if isHTML {
-		return content{html: []string{s}}
+		if w.sawPlainText && !unknownCharset && utf8.Valid(data) {
+			// Plain text was found earlier, so the body will not come
+			// from HTML (finishText converts HTML only when there is no
+			// plain text) and this string would never be read. All
+			// that could add a Problem has run; the rest of
+			// textToUTF8 could not add one for valid UTF-8.
+			return content{html: []string{""}}
+		}
+		return content{html: []string{w.textToUTF8(data, ct, unknownCharset, pc)}}
 	}
-	if strings.EqualFold(ct.params["format"], "flowed") {
-		s = unflow(s, strings.EqualFold(ct.params["delsp"], "yes"))
+	var s string
+	flowed := strings.EqualFold(ct.param("format"), "flowed")
+	if !flowed && !unknownCharset && utf8.Valid(data) {
+		// The usual case, where textToUTF8 would return the bytes as
+		// they are. cleanText turns CRLF and CR into LF in the whole
+		// text later; doing it here, in the scratch buffer, saves a copy
+		// of the text then, with the same result as line ends never
+		// span parts (joinTexts trims them at the ends of each).
+		s = string(crlfToLF(data))
+	} else {
+		s = w.textToUTF8(data, ct, unknownCharset, pc)
+	}
+	if flowed {
+		s = unflow(s, strings.EqualFold(ct.param("delsp"), "yes"))
+	}
+	if strings.TrimSpace(s) != "" {
+		w.sawPlainText = true
 	}
 	return content{plain: []string{s}}
 }
 
 // bufferEncoded reads the still base64-encoded text of a part, within what
-// the text budget can hold once decoded, so it can be inspected first.
+// the text budget can hold once decoded, so it can be inspected first. The
+// bytes are in w.bufs.raw, which the caller gives back when done.
 func (w *walker) bufferEncoded(body io.Reader, left int64, pc partCtx) ([]byte, io.Reader) {
-	raw, dropped, err := readCapped(body, left/3*4+1024)
+	raw, dropped, err := readCapped(scratch(w.bufs.raw), body, left/3*4+1024)
 	if dropped > 0 {
 		w.problem("%s: text over %d bytes, %d encoded bytes dropped", pc.label(), maxTextBytes, dropped)
 	}
@@ -435,7 +487,7 @@ func (w *walker) textToUTF8(data []byte, ct headerValue, unknownCharset bool, pc
 	if unknownCharset {
 		// decodeCharset knows a few charsets go-message does not (UTF-7)
 		// and otherwise guesses.
-		s, err := decodeCharset(ct.params["charset"], data)
+		s, err := decodeCharset(ct.param("charset"), data)
 		if err != nil {
 			w.problem("%s: %v", pc.label(), err)
 		}
@@ -444,7 +496,7 @@ func (w *walker) textToUTF8(data []byte, ct headerValue, unknownCharset bool, pc
 	if utf8.Valid(data) {
 		return string(data)
 	}
-	if ct.value == "text/html" && ct.params["charset"] == "" {
+	if ct.value == "text/html" && ct.param("charset") == "" {
 		if label := sniffHTMLCharset(data); label != "" {
 			if s, err := decodeCharset(label, data); err == nil {
 				return s
@@ -452,7 +504,7 @@ func (w *walker) textToUTF8(data []byte, ct headerValue, unknownCharset bool, pc
 		}
 	}
 	s, guess := guessDecode(data)
-	w.problem("%s: text is not valid %s, decoded as %s", pc.label(), charsetOrDefault(ct.params["charset"]), guess)
+	w.problem("%s: text is not valid %s, decoded as %s", pc.label(), charsetOrDefault(ct.param("charset")), guess)
 	return s
 }
 
@@ -475,21 +527,52 @@ func (w *walker) transferEncoding(h fieldGetter, pc partCtx) string {
 }
 
 // decoded returns the part body with the transfer encoding cte undone and,
-// when convert is set, the charset converted to UTF-8, both by go-message.
-// The header handed to go-message is rebuilt from the lenient parse so
-// that a sloppy Content-Type does not defeat it. unknownCharset reports
-// go-message's IsUnknownCharset: the body is then only transfer-decoded.
+// when convert is set, the charset converted to UTF-8, both as go-message
+// does it. unknownCharset reports go-message's IsUnknownCharset: the body
+// is then only transfer-decoded.
 func (w *walker) decoded(ct headerValue, cte string, body io.Reader, pc partCtx, convert bool) (r io.Reader, filter *base64Filter, unknownCharset bool) {
 	if cte == "base64" {
 		filter = &base64Filter{r: body}
 		body = filter
 	}
-	var mh gomessage.Header
-	params := map[string]string{}
-	if label := normalizeCharsetLabel(ct.params["charset"]); convert && label != "" {
-		params["charset"] = label
+	var label string
+	if convert {
+		label = normalizeCharsetLabel(ct.param("charset"))
 	}
-	mh.SetContentType(ct.value, params)
+	if label != "" && !isToken(label) {
+		r, unknownCharset = w.decodedByGoMessage(ct.value, label, cte, body, pc)
+		return r, filter, unknownCharset
+	}
+	// What gomessage.New does for a valid media type and a token (or no)
+	// charset, without building and re-parsing a header for it.
+	switch cte {
+	case "quoted-printable":
+		body = quotedprintable.NewReader(body)
+	case "base64":
+		// go-message also turns spaces and tabs into line feeds for the
+		// decoder to skip; body is a base64Filter, which has already
+		// removed all white space.
+		body = base64.NewDecoder(base64.StdEncoding, body)
+	}
+	if label == "" || label == "utf-8" || label == "us-ascii" {
+		return body, filter, false
+	}
+	if gomessage.CharsetReader == nil {
+		return body, filter, true
+	}
+	converted, err := gomessage.CharsetReader(label, body)
+	if err != nil {
+		return body, filter, true
+	}
+	return converted, filter, false
+}
+
+// decodedByGoMessage hands the body to gomessage.New with a header rebuilt
+// from the lenient parse (so that a sloppy Content-Type does not defeat
+// it), for charset labels that need the quoting and decoding it does.
+func (w *walker) decodedByGoMessage(mediaType, label, cte string, body io.Reader, pc partCtx) (io.Reader, bool) {
+	var mh gomessage.Header
+	mh.SetContentType(mediaType, map[string]string{"charset": label})
 	if cte != "" {
 		mh.Set("Content-Transfer-Encoding", cte)
 	}
@@ -497,7 +580,7 @@ func (w *walker) decoded(ct headerValue, cte string, body io.Reader, pc partCtx,
 	if err != nil && !gomessage.IsUnknownCharset(err) {
 		w.problem("%s: %v", pc.label(), err)
 	}
-	return e.Body, filter, gomessage.IsUnknownCharset(err)
+	return e.Body, gomessage.IsUnknownCharset(err)
 }
 
 // noteDecoding turns transfer-decoding trouble into Problems.
@@ -516,14 +599,16 @@ func (w *walker) attachment(h fieldGetter, ct headerValue, disp, name string, bo
 		name = defaultName(ct.value, pc.path)
 	}
 	r, filter, _ := w.decoded(ct, w.transferEncoding(h, pc), body, pc, false)
-	stop := &stopAtError{r: r}
-	var src io.Reader = stop
+	if w.bufs.copy == nil {
+		w.bufs.copy = make([]byte, copyBufferSize)
+	}
+	stop := &stopAtError{r: r, buf: w.bufs.copy}
 	var head *prefixBuffer
 	if enclosesOriginal(pc.parent, ct.value) && w.p.EnclosedMessageID == "" {
 		head = &prefixBuffer{limit: enclosedHeaderBytes}
-		src = io.TeeReader(stop, head)
+		stop.tee = head
 	}
-	size, sum, err := w.put(src)
+	size, sum, err := w.put(stop)
 	if err != nil {
 		w.err = fmt.Errorf("message: storing attachment %q (%s): %w", name, pc.label(), err)
 		return
@@ -589,13 +674,13 @@ func (w *walker) envelope(h header) {
 			w.problem("header: unparseable Message-ID %.80q", v)
 		}
 	}
-	p.InReplyTo = parseMsgIDs(strings.Join(h.Values("In-Reply-To"), " "))
-	p.References = trimReferences(parseMsgIDs(strings.Join(h.Values("References"), " ")))
+	p.InReplyTo = parseMsgIDs(h.joined("In-Reply-To", " "))
+	p.References = trimReferences(parseMsgIDs(h.joined("References", " ")))
 	p.From = first(w.addresses(h.Get("From"), "From"))
 	p.Sender = first(w.addresses(h.Get("Sender"), "Sender"))
-	p.ReplyTo = w.addresses(strings.Join(h.Values("Reply-To"), ", "), "Reply-To")
-	p.To = w.addresses(strings.Join(h.Values("To"), ", "), "To")
-	p.Cc = w.addresses(strings.Join(h.Values("Cc"), ", "), "Cc")
+	p.ReplyTo = w.addresses(h.joined("Reply-To", ", "), "Reply-To")
+	p.To = w.addresses(h.joined("To", ", "), "To")
+	p.Cc = w.addresses(h.joined("Cc", ", "), "Cc")
 	p.ReturnPath, p.NullSender = returnPath(h.Get("Return-Path"))
 	if v := h.Get("Date"); strings.TrimSpace(v) != "" {
 		if t, ok := parseDate(v); ok {

@@ -123,5 +123,5 @@ func trailingJunk(s string) int {
 // collapseSpace trims s and turns each run of Unicode white space into one
 // space.
 func collapseSpace(s string) string {
-	return strings.Join(strings.Fields(s), " ")
+	return joinFields(s, " ")
 }
