@@ -9,40 +9,9 @@ import (
 	"sort"
 	"strings"
 	"testing"
-)
 
-// corpusDir finds ../shared/corpus next to the module root (the directory
-// holding go.mod), walking up from the test's working directory. When it is
-// missing the test fails on CI (CI set) and is skipped elsewhere.
-func corpusDir(tb testing.TB) string {
-	tb.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		tb.Fatalf("getwd: %v", err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			break
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			dir = ""
-			break
-		}
-		dir = parent
-	}
-	if dir != "" {
-		corpus := filepath.Join(dir, "..", "shared", "corpus")
-		if st, err := os.Stat(corpus); err == nil && st.IsDir() {
-			return corpus
-		}
-	}
-	if os.Getenv("CI") != "" {
-		tb.Fatalf("corpus ../shared/corpus not found next to the module root")
-	}
-	tb.Skip("corpus ../shared/corpus not found next to the module root")
-	return ""
-}
+	"github.com/claimsd/claimsd/internal/mailtest"
+)
 
 // corpusFiles lists the message files of the corpus.
 func corpusFiles(tb testing.TB, corpus string) []string {
@@ -135,7 +104,7 @@ var mailParserAllowed = map[string]string{
 // allowed and counted. For mail-parser files, Subject and From are checked
 // against the stalwart JSON.
 func TestCorpus(t *testing.T) {
-	corpus := corpusDir(t)
+	corpus := mailtest.CorpusDir(t)
 	var parsed, failed, compared, mismatched, allowed int
 	seenAllowed := map[string]bool{}
 	for _, file := range corpusFiles(t, corpus) {

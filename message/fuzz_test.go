@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/claimsd/claimsd/internal/mailtest"
 	"time"
 	"unicode/utf8"
 )
@@ -65,7 +67,7 @@ func FuzzParse(f *testing.F) {
 	for _, s := range fuzzSeeds {
 		f.Add([]byte(s))
 	}
-	if corpus := findCorpusQuietly(); corpus != "" {
+	if corpus, err := mailtest.FindCorpus(); err == nil {
 		for _, pattern := range []string{"enmime/*.raw", "mikel-mail/*.eml", "mail-parser/*.eml"} {
 			files, _ := filepath.Glob(filepath.Join(corpus, pattern))
 			for _, file := range files {
@@ -87,28 +89,6 @@ func FuzzParse(f *testing.F) {
 			t.Errorf("Text %d bytes from %d input bytes", len(p.Text), len(data))
 		}
 	})
-}
-
-// findCorpusQuietly is corpusDir without skipping or failing.
-func findCorpusQuietly() string {
-	dir, err := os.Getwd()
-	if err != nil {
-		return ""
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			corpus := filepath.Join(dir, "..", "shared", "corpus")
-			if st, err := os.Stat(corpus); err == nil && st.IsDir() {
-				return corpus
-			}
-			return ""
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			return ""
-		}
-		dir = parent
-	}
 }
 
 // FuzzNormalizeSubject checks that NormalizeSubject never panics and is

@@ -1,6 +1,8 @@
 package mailtest
 
 import (
+	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
@@ -15,9 +17,22 @@ import (
 // against it.
 func CorpusDir(t testing.TB) string {
 	t.Helper()
+	corpus, err := FindCorpus()
+	if err != nil {
+		if os.Getenv("CI") != "" {
+			t.Fatalf("mailtest: the corpus is required in CI: %v", err)
+		}
+		t.Skipf("mailtest: %v", err)
+	}
+	return corpus
+}
+
+// FindCorpus locates ../shared/corpus beside the module root (the
+// directory holding go.mod), walking up from the working directory.
+func FindCorpus() (string, error) {
 	dir, err := os.Getwd()
 	if err != nil {
-		t.Fatal(err)
+		return "", err
 	}
 	for {
 		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
@@ -25,18 +40,15 @@ func CorpusDir(t testing.TB) string {
 		}
 		parent := filepath.Dir(dir)
 		if parent == dir {
-			t.Fatal("mailtest: go.mod not found above the test directory")
+			return "", errors.New("go.mod not found above the working directory")
 		}
 		dir = parent
 	}
 	corpus := filepath.Join(dir, "..", "shared", "corpus")
-	if _, err := os.Stat(corpus); err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatalf("mailtest: the corpus %s is required in CI: %v", corpus, err)
-		}
-		t.Skipf("mailtest: corpus %s not present: %v", corpus, err)
+	if st, err := os.Stat(corpus); err != nil || !st.IsDir() {
+		return "", fmt.Errorf("corpus %s not present", corpus)
 	}
-	return corpus
+	return corpus, nil
 }
 
 // CorpusMessage is one message file of the corpus.
