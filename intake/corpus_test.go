@@ -35,7 +35,7 @@ func TestCorpusIngests(t *testing.T) {
 			continue // a duplicate of an earlier corpus file: recorded as a source of that one
 		}
 		db.View(func(tx *store.Tx) error {
-			if kept := tx.Raw(m.RawSHA256); string(kept) != raw {
+			if kept := tx.Raw(m.Seq); string(kept) != raw {
 				t.Errorf("%s: raw not kept byte for byte (%d of %d bytes)", corpus[i].Name, len(kept), len(raw))
 			}
 			return nil

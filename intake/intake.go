@@ -499,7 +499,7 @@ func (in *Intake) commitOne(tx *store.Tx, s *spooled, now time.Time, st *Stats) 
 			Subject: p.Subject, NormSubject: norm, CreatedAt: now, ReceivedAt: received,
 			LastMessageAt: received, Messages: 1,
 		}
-		if err := tx.PutCase(c); err != nil {
+		if err := tx.UpdateCase(nil, c); err != nil {
 			return err
 		}
 		m.CaseID = id
@@ -512,11 +512,12 @@ func (in *Intake) commitOne(tx *store.Tx, s *spooled, now time.Time, st *Stats) 
 		if !ok {
 			return fmt.Errorf("threaded into missing case %s", d.CaseID)
 		}
+		old := c
 		c.Messages++
 		if received.After(c.LastMessageAt) {
 			c.LastMessageAt = received
 		}
-		if err := tx.PutCase(&c); err != nil {
+		if err := tx.UpdateCase(&old, &c); err != nil {
 			return err
 		}
 		m.CaseID = c.ID
@@ -524,12 +525,7 @@ func (in *Intake) commitOne(tx *store.Tx, s *spooled, now time.Time, st *Stats) 
 	if m.CaseID == "" {
 		st.Unfiled++
 	}
-	if s.raw != nil {
-		if err := tx.PutRaw(s.sha, s.raw); err != nil {
-			return err
-		}
-	}
-	if err := tx.AddMessage(m); err != nil {
+	if err := tx.AddMessage(m, s.raw); err != nil {
 		return err
 	}
 	st.Committed++

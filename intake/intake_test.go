@@ -186,7 +186,7 @@ func TestIntakeKeepsWhatDoesNotParse(t *testing.T) {
 		t.Fatal("unparsable message not stored")
 	}
 	db.View(func(tx *store.Tx) error {
-		if raw := tx.Raw(m.RawSHA256); string(raw) != garbage {
+		if raw := tx.Raw(m.Seq); string(raw) != garbage {
 			t.Errorf("raw not kept byte for byte: %q", raw)
 		}
 		return nil

@@ -36,7 +36,7 @@ var (
 	bMeta         = []byte("meta")
 	bCases        = []byte("cases")
 	bMessages     = []byte("messages")
-	bRaw          = []byte("raw")
+	bRaw          = []byte("raw")                  // message seq -> raw bytes, for messages up to InlineRawLimit
 	bMsgID        = []byte("idx_message_id")       // Message-ID -> message seq
 	bRawHash      = []byte("idx_raw_sha256")       // raw sha256 -> message seq
 	bSource       = []byte("idx_source")           // mailbox 0 uidvalidity uid -> message seq

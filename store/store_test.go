@@ -103,10 +103,10 @@ func TestMessagesAndIndexes(t *testing.T) {
 	db, _ := openTest(t)
 	src := Source{Mailbox: "INBOX", UIDValidity: 7, UID: 42}
 	mustUpdate(t, db, func(tx *Tx) error {
-		if err := tx.AddMessage(&Message{CaseID: "CLM-2026-000001", MessageID: "a@x", RawSHA256: "aa", Source: src}); err != nil {
+		if err := tx.AddMessage(&Message{CaseID: "CLM-2026-000001", MessageID: "a@x", RawSHA256: "aa", Source: src}, nil); err != nil {
 			return err
 		}
-		return tx.AddMessage(&Message{MessageID: "b@x", RawSHA256: "bb", ParseError: "bad"})
+		return tx.AddMessage(&Message{MessageID: "b@x", RawSHA256: "bb", ParseError: "bad"}, nil)
 	})
 	db.View(func(tx *Tx) error {
 		if seq, ok := tx.MessageSeqByID("a@x"); !ok || seq != 1 {

@@ -40,11 +40,24 @@ func (t *Tx) Case(id string) (Case, bool, error) {
 }
 
 // PutCase stores c, keeping the status and customer indexes in step with
-// the previous version.
+// the version stored before.
 func (t *Tx) PutCase(c *Case) error {
 	old, existed, err := t.Case(c.ID)
 	if err != nil {
 		return err
+	}
+	if !existed {
+		return t.UpdateCase(nil, c)
+	}
+	return t.UpdateCase(&old, c)
+}
+
+// UpdateCase stores c, whose stored version the caller has already read as
+// old (nil for a new case), and moves the indexes from old to c.
+func (t *Tx) UpdateCase(old, c *Case) error {
+	existed := old != nil
+	if !existed {
+		old = &Case{}
 	}
 	st := t.b(bStatus)
 	if existed && (old.Status != c.Status || !old.CreatedAt.Equal(c.CreatedAt)) {
@@ -138,8 +151,12 @@ func (t *Tx) casesUnder(bucket, prefix []byte) ([]Case, error) {
 	return out, nil
 }
 
-// AddMessage assigns m a sequence number and stores it with its indexes.
-func (t *Tx) AddMessage(m *Message) error {
+// AddMessage assigns m a sequence number and stores it with its indexes,
+// and raw, the whole message, when it is kept inline (nil otherwise).
+// Raw messages are keyed by sequence number, not by hash: appending to the
+// end of a B+tree dirties far fewer pages per commit than inserting large
+// values at random places.
+func (t *Tx) AddMessage(m *Message, raw []byte) error {
 	msgs := t.b(bMessages)
 	seq, err := msgs.NextSequence()
 	if err != nil {
@@ -147,6 +164,11 @@ func (t *Tx) AddMessage(m *Message) error {
 	}
 	m.Seq = seq
 	key := u64(seq)
+	if raw != nil {
+		if err := t.b(bRaw).Put(key, raw); err != nil {
+			return err
+		}
+	}
 	if m.MessageID != "" {
 		if err := t.b(bMsgID).Put(keyPart(m.MessageID), key); err != nil {
 			return err
@@ -308,14 +330,10 @@ func (t *Tx) ListMessages(f MessageFilter) ([]Message, error) {
 	return out, err
 }
 
-// PutRaw stores a raw message inline under its hash.
-func (t *Tx) PutRaw(sha256hex string, raw []byte) error {
-	return t.b(bRaw).Put([]byte(sha256hex), raw)
-}
-
-// Raw returns an inline raw message (a copy), nil when it is kept as a file.
-func (t *Tx) Raw(sha256hex string) []byte {
-	return bytes.Clone(t.b(bRaw).Get([]byte(sha256hex)))
+// Raw returns the inline raw message of message seq (a copy), nil when it
+// is kept as a file (Message.RawInFile).
+func (t *Tx) Raw(seq uint64) []byte {
+	return bytes.Clone(t.b(bRaw).Get(u64(seq)))
 }
 
 // Cursor is where following a mailbox resumes.
