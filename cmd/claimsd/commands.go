@@ -24,9 +24,12 @@ func (c *cli) loadConfig() (*config.Config, error) {
 	return config.Load(c.configPath)
 }
 
-func newFlags(name string, stderr io.Writer) *flag.FlagSet {
+// flags returns a command's flag set. It accepts --config too, so that
+// `claimsd cases list --config FILE` works as well as the global form.
+func (c *cli) flags(name string) *flag.FlagSet {
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs.SetOutput(c.stderr)
+	fs.StringVar(&c.configPath, "config", c.configPath, "configuration file (or CLAIMSD_CONFIG)")
 	return fs
 }
 
@@ -38,7 +41,7 @@ func parseFlags(fs *flag.FlagSet, args []string) error {
 }
 
 func (c *cli) run(args []string) error {
-	fs := newFlags("run", c.stderr)
+	fs := c.flags("run")
 	once := fs.Bool("once", false, "process all mail waiting now, then exit")
 	nowFlag := fs.String("now", "", "with --once: the time to act as (RFC 3339)")
 	if err := parseFlags(fs, args); err != nil {
@@ -124,7 +127,7 @@ func (c *cli) cases(args []string) error {
 	}
 	switch args[0] {
 	case "list":
-		fs := newFlags("cases list", c.stderr)
+		fs := c.flags("cases list")
 		status := fs.String("status", "", "only cases in this status (open, waiting, resolved, rejected)")
 		asJSON := fs.Bool("json", false, "print JSON")
 		if err := parseFlags(fs, args[1:]); err != nil {
@@ -148,7 +151,7 @@ func (c *cli) cases(args []string) error {
 		printCases(c.stdout, cases)
 		return nil
 	case "show":
-		fs := newFlags("cases show", c.stderr)
+		fs := c.flags("cases show")
 		asJSON := fs.Bool("json", false, "print JSON")
 		// Accept the id before or after the flags.
 		var id string
@@ -187,7 +190,7 @@ func (c *cli) messages(args []string) error {
 	if len(args) == 0 || args[0] != "list" {
 		return usageErr("messages: want list")
 	}
-	fs := newFlags("messages list", c.stderr)
+	fs := c.flags("messages list")
 	unfiled := fs.Bool("unfiled", false, "messages kept without a case (the default)")
 	failed := fs.Bool("failed", false, "messages that did not parse (kept raw)")
 	asJSON := fs.Bool("json", false, "print JSON")
@@ -222,7 +225,7 @@ func (c *cli) messages(args []string) error {
 }
 
 func (c *cli) stats(args []string) error {
-	fs := newFlags("stats", c.stderr)
+	fs := c.flags("stats")
 	asJSON := fs.Bool("json", false, "print JSON")
 	if err := parseFlags(fs, args); err != nil {
 		return err
@@ -265,6 +268,9 @@ func (c *cli) config(args []string) error {
 		_, err := c.stdout.Write(config.Example())
 		return err
 	case "check":
+		if err := parseFlags(c.flags("config check"), args[1:]); err != nil {
+			return err
+		}
 		cfg, err := c.loadConfig()
 		if err != nil {
 			return err

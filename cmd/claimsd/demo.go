@@ -35,7 +35,7 @@ const (
 )
 
 func (c *cli) demo(args []string) error {
-	fs := newFlags("demo", c.stderr)
+	fs := c.flags("demo")
 	serve := fs.Bool("serve", false, "keep the servers and the daemon running, and print how to connect a mail client")
 	verbose := fs.Bool("v", false, "show the daemon's log")
 	if err := parseFlags(fs, args); err != nil {
