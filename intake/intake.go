@@ -434,6 +434,7 @@ func (in *Intake) commitOne(tx *store.Tx, s *spooled, now time.Time, st *Stats) 
 		References:  p.References,
 		From:        p.From.Addr,
 		FromName:    p.From.Name,
+		ReplyTo:     p.ReplyTo,
 		To:          p.To,
 		Cc:          p.Cc,
 		Subject:     p.Subject,

@@ -95,7 +95,7 @@ func messagesByUID(t *testing.T, db *store.DB) map[uint32]store.Message {
 func TestIntakeThreadsAGroupInOrder(t *testing.T) {
 	in, db := newIntake(t)
 	uids := deliver(t, in, 1, 1,
-		mail("Jan Kowalski <jan@example.net>", "Reklamacja: pęknięty ekran", "orig@example.net"),
+		mail("Jan Kowalski <jan@example.net>", "Reklamacja: pęknięty ekran", "orig@example.net", "Reply-To: Jan <jan.private@example.net>"),
 		mail("jan@example.net", "Re: Reklamacja: pęknięty ekran", "r1@example.net", "In-Reply-To: <orig@example.net>", "References: <orig@example.net>"),
 		mail("jan@example.net", "Odp: Reklamacja: pęknięty ekran", "r2@example.net"),
 		mail("emily@example.org", "Broken blender", "e1@example.org"),
@@ -123,6 +123,9 @@ func TestIntakeThreadsAGroupInOrder(t *testing.T) {
 		if m.CaseID != w.caseID || m.Kind != w.kind || m.ThreadedBy != w.by {
 			t.Errorf("uid %d: case %q kind %s by %s (%s); want %q %s %s", uid, m.CaseID, m.Kind, m.ThreadedBy, m.ThreadNote, w.caseID, w.kind, w.by)
 		}
+	}
+	if rt := got[1].ReplyTo; len(rt) != 1 || rt[0].Addr != "jan.private@example.net" {
+		t.Errorf("Reply-To not recorded: %+v", rt)
 	}
 	db.View(func(tx *store.Tx) error {
 		c, _, _ := tx.Case("CLM-2026-000001")

@@ -54,6 +54,7 @@ type Message struct {
 	References []string          `json:"references,omitempty"`
 	From       string            `json:"from"`
 	FromName   string            `json:"from_name,omitempty"`
+	ReplyTo    []message.Address `json:"reply_to,omitempty"`
 	To         []message.Address `json:"to,omitempty"`
 	Cc         []message.Address `json:"cc,omitempty"`
 	Subject    string            `json:"subject"`
