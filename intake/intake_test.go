@@ -192,9 +192,22 @@ func TestIntakeKeepsWhatDoesNotParse(t *testing.T) {
 		if raw := tx.Raw(m.Seq); string(raw) != garbage {
 			t.Errorf("raw not kept byte for byte: %q", raw)
 		}
+		if c := tx.Counters()[store.CountParseFailed]; c != 1 {
+			t.Errorf("parse_failed counter %d, want 1", c)
+		}
+		failed, _ := tx.ListMessages(store.MessageFilter{ParseFailed: true})
+		if len(failed) != 1 || failed[0].Seq != m.Seq {
+			t.Errorf("not listed as failed: %+v", failed)
+		}
 		return nil
 	})
-	t.Logf("stored as kind %s, threaded %s, parse error %q", m.Kind, m.ThreadedBy, m.ParseError)
+	if m.ParseError == "" || in.Stats().ParseFailed != 1 {
+		t.Errorf("parse failure not recorded: %q, stats %+v", m.ParseError, in.Stats())
+	}
+	// No sender can be read: kept, but opens no case nobody could answer.
+	if m.CaseID != "" || m.ThreadedBy != string(ByNone) {
+		t.Errorf("case %q threaded %s", m.CaseID, m.ThreadedBy)
+	}
 }
 
 func TestIntakeLargeMessageGoesToFile(t *testing.T) {

@@ -434,6 +434,12 @@ func cleanText(s string) string {
 		}
 		return s
 	}
+	return cleanTextSlow(s)
+}
+
+// cleanTextSlow is cleanText for any input, rune by rune; the fast path
+// above must give the same result (tested).
+func cleanTextSlow(s string) string {
 	s = strings.ReplaceAll(s, "\r\n", "\n")
 	s = strings.ReplaceAll(s, "\r", "\n")
 	s = strings.Map(func(r rune) rune {

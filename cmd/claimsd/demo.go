@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"embed"
 	"fmt"
@@ -91,12 +92,8 @@ func (c *cli) demo(args []string) error {
 		if err != nil {
 			return err
 		}
-		date := time.Now()
-		if p, err := message.Parse(strings.NewReader(string(raw)), discardSink{}); err == nil && !p.Date.IsZero() {
-			date = p.Date // the mail "arrived" when it was written
-		}
 		before := d.intake.Stats()
-		if err := imapSrv.Append("INBOX", raw, date); err != nil {
+		if err := imapSrv.Append("INBOX", raw, sampleDate(raw)); err != nil {
 			return fmt.Errorf("append %s: %w", name, err)
 		}
 		fmt.Fprintf(c.stdout, "-> appended %s to INBOX\n", name)
@@ -238,11 +235,12 @@ func printDemoOutcome(w io.Writer, db *store.DB) error {
 	return nil
 }
 
-// discardSink throws attachment bodies away; the demo parses samples
-// only to read their Date.
-type discardSink struct{}
-
-func (discardSink) Put(r io.Reader) (int64, string, error) {
-	n, err := io.Copy(io.Discard, r)
-	return n, "", err
+// sampleDate is when a sample "arrived": the Date it was written with, so
+// that case ids and threading windows do not depend on the day the demo
+// runs.
+func sampleDate(raw []byte) time.Time {
+	if p, err := message.Parse(bytes.NewReader(raw), nil); err == nil && !p.Date.IsZero() {
+		return p.Date
+	}
+	return time.Now()
 }
