@@ -102,6 +102,14 @@ func Open(dataDir string, opts Options) (*DB, error) {
 		return nil, fmt.Errorf("open store %s: %w", path, err)
 	}
 	db := &DB{bolt: bdb, dataDir: dataDir}
+	if !opts.ReadOnly {
+		// Holding the lock, we are the only writer: anything in tmp/ is
+		// left from a crash mid-spool and is referred to by nothing.
+		if err := clearDir(db.TempDir()); err != nil {
+			bdb.Close()
+			return nil, err
+		}
+	}
 	if opts.ReadOnly {
 		err = bdb.View(func(tx *bolt.Tx) error { return db.checkSchema(tx, false) })
 	} else {
@@ -162,6 +170,19 @@ func (db *DB) checkSchema(tx *bolt.Tx, write bool) error {
 		}
 	}
 	db.secret = append([]byte(nil), secret...)
+	return nil
+}
+
+func clearDir(dir string) error {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return fmt.Errorf("read temp dir: %w", err)
+	}
+	for _, e := range entries {
+		if err := os.RemoveAll(filepath.Join(dir, e.Name())); err != nil {
+			return fmt.Errorf("clear temp dir: %w", err)
+		}
+	}
 	return nil
 }
 

@@ -3,6 +3,7 @@ package store
 import (
 	"errors"
 	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -224,5 +225,30 @@ func TestBlobsContentAddressed(t *testing.T) {
 	left, _ := os.ReadDir(db.TempDir())
 	if len(left) != 0 {
 		t.Errorf("temp files left: %d", len(left))
+	}
+}
+
+func TestOpenClearsTempLeftByACrash(t *testing.T) {
+	db, dir := openTest(t)
+	orphan := filepath.Join(db.TempDir(), "raw-123")
+	if err := os.WriteFile(orphan, []byte("half a message"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	ro, err := Open(dir, Options{ReadOnly: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ro.Close()
+	if _, err := os.Stat(orphan); err != nil {
+		t.Fatal("a read-only open touched tmp/:", err)
+	}
+	db, err = Open(dir, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if _, err := os.Stat(orphan); !errors.Is(err, os.ErrNotExist) {
+		t.Fatalf("orphan temp file survived the daemon's open: %v", err)
 	}
 }
