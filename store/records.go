@@ -36,6 +36,25 @@ type Case struct {
 	Category      string    `json:"category"`
 	Assignee      string    `json:"assignee"`
 	Language      string    `json:"language,omitempty"`
+	// LegalDue is the date (YYYY-MM-DD in the configured zone) by which
+	// the law wants an answer; the acknowledgement promises it.
+	LegalDue string `json:"legal_due,omitempty"`
+	// AckOutboxID is the acknowledgement queued for the case (0: none).
+	AckOutboxID uint64 `json:"ack_outbox_id,omitempty"`
+	// CustomerUnreachable is set when mail to the customer bounced;
+	// UnreachableNote says which mail and why.
+	CustomerUnreachable bool   `json:"customer_unreachable,omitempty"`
+	UnreachableNote     string `json:"unreachable_note,omitempty"`
+	// Events is the case's history of automatic decisions (acknowledged,
+	// suppressed, bounced), oldest first.
+	Events []Event `json:"events,omitempty"`
+}
+
+// Event is one entry of a case's history.
+type Event struct {
+	At   time.Time `json:"at"`
+	What string    `json:"what"`
+	Note string    `json:"note,omitempty"`
 }
 
 // Source says where a message was read from.
@@ -79,6 +98,9 @@ type Message struct {
 	Source     Source   `json:"source"`
 	ParseError string   `json:"parse_error,omitempty"`
 	Problems   []string `json:"problems,omitempty"`
+	// Answer says what claimsd did automatically about this message: the
+	// acknowledgement it queued, or why it sent none.
+	Answer string `json:"answer,omitempty"`
 }
 
 // Counter names kept in the store.

@@ -23,7 +23,7 @@ import (
 
 // SchemaVersion is the layout this code reads and writes. Open migrates
 // older files forward and refuses newer ones.
-const SchemaVersion = 1
+const SchemaVersion = 2
 
 // ErrLocked is returned when another process (usually the running daemon)
 // holds the database file.
@@ -36,22 +36,28 @@ var (
 	bMeta         = []byte("meta")
 	bCases        = []byte("cases")
 	bMessages     = []byte("messages")
-	bRaw          = []byte("raw")                  // message seq -> raw bytes, for messages up to InlineRawLimit
-	bMsgID        = []byte("idx_message_id")       // Message-ID -> message seq
-	bRawHash      = []byte("idx_raw_sha256")       // raw sha256 -> message seq
-	bSource       = []byte("idx_source")           // mailbox 0 uidvalidity uid -> message seq
-	bCaseMsgs     = []byte("idx_case_msgs")        // case id 0 seq -> nil
-	bCustomer     = []byte("idx_customer")         // address 0 case id -> nil
-	bCustSubject  = []byte("idx_customer_subject") // address 0 normalised subject 0 case id -> nil
-	bStatus       = []byte("idx_status")           // status 0 created(8) case id -> nil
-	bUnfiled      = []byte("idx_unfiled")          // seq -> nil: messages kept without a case
-	bFailed       = []byte("idx_parse_failed")     // seq -> nil: messages that did not parse
-	bCursors      = []byte("mailbox_cursors")      // mailbox -> JSON Cursor
-	bPendingMarks = []byte("pending_marks")        // mailbox 0 uidvalidity(4) uid(4) -> nil
-	bCounters     = []byte("counters")             // name -> uint64
+	bRaw          = []byte("raw")                   // message seq -> raw bytes, for messages up to InlineRawLimit
+	bMsgID        = []byte("idx_message_id")        // Message-ID -> message seq
+	bRawHash      = []byte("idx_raw_sha256")        // raw sha256 -> message seq
+	bSource       = []byte("idx_source")            // mailbox 0 uidvalidity uid -> message seq
+	bCaseMsgs     = []byte("idx_case_msgs")         // case id 0 seq -> nil
+	bCustomer     = []byte("idx_customer")          // address 0 case id -> nil
+	bCustSubject  = []byte("idx_customer_subject")  // address 0 normalised subject 0 case id -> nil
+	bStatus       = []byte("idx_status")            // status 0 created(8) case id -> nil
+	bUnfiled      = []byte("idx_unfiled")           // seq -> nil: messages kept without a case
+	bFailed       = []byte("idx_parse_failed")      // seq -> nil: messages that did not parse
+	bCursors      = []byte("mailbox_cursors")       // mailbox -> JSON Cursor
+	bPendingMarks = []byte("pending_marks")         // mailbox 0 uidvalidity(4) uid(4) -> nil
+	bCounters     = []byte("counters")              // name -> uint64
+	bOutbox       = []byte("outbox")                // item id -> JSON OutboxItem
+	bOutboxDue    = []byte("idx_outbox_due")        // next attempt(8) id(8) -> nil, pending items only
+	bOutboxMsgID  = []byte("idx_outbox_message_id") // Message-ID -> item id
+	bOutboxCase   = []byte("idx_outbox_case")       // case id 0 item id(8) -> nil
+	bAutoMail     = []byte("idx_auto_mail")         // recipient 0 queued(8) item id(8) -> nil: automatic mail only
 
 	allBuckets = [][]byte{bMeta, bCases, bMessages, bRaw, bMsgID, bRawHash, bSource, bCaseMsgs,
-		bCustomer, bCustSubject, bStatus, bUnfiled, bFailed, bCursors, bPendingMarks, bCounters}
+		bCustomer, bCustSubject, bStatus, bUnfiled, bFailed, bCursors, bPendingMarks, bCounters,
+		bOutbox, bOutboxDue, bOutboxMsgID, bOutboxCase, bAutoMail}
 
 	keySchema = []byte("schema_version")
 	keySecret = []byte("message_id_key")
@@ -189,6 +195,9 @@ func clearDir(dir string) error {
 // migrations[v] moves a store from schema v to v+1.
 var migrations = []func(*bolt.Tx) error{
 	0: func(*bolt.Tx) error { return nil },
+	// 2: the outbox buckets, created above like every bucket; cases
+	// from schema 1 have no legal_due until the daemon fills it in.
+	1: func(*bolt.Tx) error { return nil },
 }
 
 // Close closes the database.

@@ -1,0 +1,218 @@
+package store
+
+import (
+	"bytes"
+	"encoding/binary"
+	"time"
+
+	"github.com/claimsd/claimsd/message"
+)
+
+// Outbox item statuses.
+const (
+	OutboxQueued     = "queued"     // waiting for its first or next attempt
+	OutboxSending    = "sending"    // an attempt started and its outcome is not recorded yet
+	OutboxSent       = "sent"       // the SMTP server accepted it
+	OutboxFailed     = "failed"     // refused permanently (5xx), or temporary failures for too long
+	OutboxBounced    = "bounced"    // accepted, then a delivery status notification came back
+	OutboxSuppressed = "suppressed" // never sent: a safety rule stopped it (SuppressedReason)
+)
+
+// OutboxItem is one outgoing mail, fixed when it is queued: the sender
+// builds the same message, with the same Message-ID and Date, however many
+// attempts it takes.
+type OutboxItem struct {
+	ID      uint64 `json:"id"`
+	CaseID  string `json:"case_id,omitempty"`
+	Purpose string `json:"purpose"` // ack, ...
+	Status  string `json:"status"`
+	// MessageID is without angle brackets.
+	MessageID    string          `json:"message_id"`
+	From         message.Address `json:"from"`
+	To           message.Address `json:"to"`
+	EnvelopeFrom string          `json:"envelope_from"` // SMTP MAIL FROM (VERP address, or From)
+	Subject      string          `json:"subject"`
+	InReplyTo    string          `json:"in_reply_to,omitempty"`
+	References   []string        `json:"references,omitempty"`
+	ThreadIndex  string          `json:"thread_index,omitempty"`
+	ThreadTopic  string          `json:"thread_topic,omitempty"`
+	// AutoSubmitted is the Auto-Submitted value (RFC 3834): auto-replied
+	// or auto-generated; empty for mail a person wrote.
+	AutoSubmitted string    `json:"auto_submitted,omitempty"`
+	Language      string    `json:"language,omitempty"`
+	Text          string    `json:"text"`
+	HTML          string    `json:"html,omitempty"`
+	Date          time.Time `json:"date"`
+	QueuedAt      time.Time `json:"queued_at"`
+
+	Attempts      int       `json:"attempts"`
+	LastAttemptAt time.Time `json:"last_attempt_at,omitzero"`
+	NextAttemptAt time.Time `json:"next_attempt_at,omitzero"`
+	LastError     string    `json:"last_error,omitempty"`
+	SentAt        time.Time `json:"sent_at,omitzero"`
+	// Resends counts attempts made after an attempt whose outcome was
+	// never recorded (the process died between the server's accept and
+	// the commit): the recipient may hold that mail twice, with the same
+	// Message-ID.
+	Resends          int       `json:"resends,omitempty"`
+	SuppressedReason string    `json:"suppressed_reason,omitempty"`
+	BouncedAt        time.Time `json:"bounced_at,omitzero"`
+	BounceDetail     string    `json:"bounce_detail,omitempty"`
+}
+
+// Pending reports whether the sender still has to deliver the item.
+func (it *OutboxItem) Pending() bool {
+	return it.Status == OutboxQueued || it.Status == OutboxSending
+}
+
+// AddOutbox assigns it an id and stores it with its indexes.
+func (t *Tx) AddOutbox(it *OutboxItem) error {
+	seq, err := t.b(bOutbox).NextSequence()
+	if err != nil {
+		return err
+	}
+	it.ID = seq
+	return t.UpdateOutbox(nil, it)
+}
+
+// UpdateOutbox stores it, whose stored version the caller read as old
+// (nil for a new item), moving the indexes from old to it.
+func (t *Tx) UpdateOutbox(old, it *OutboxItem) error {
+	key := u64(it.ID)
+	due := t.b(bOutboxDue)
+	if old != nil && old.Pending() {
+		if err := due.Delete(dueKey(old.NextAttemptAt, old.ID)); err != nil {
+			return err
+		}
+	}
+	if it.Pending() {
+		if err := due.Put(dueKey(it.NextAttemptAt, it.ID), nil); err != nil {
+			return err
+		}
+	}
+	if old == nil {
+		if it.MessageID != "" {
+			if err := t.b(bOutboxMsgID).Put(keyPart(it.MessageID), key); err != nil {
+				return err
+			}
+		}
+		if it.CaseID != "" {
+			if err := t.b(bOutboxCase).Put(join([]byte(it.CaseID), key), nil); err != nil {
+				return err
+			}
+		}
+		if it.AutoSubmitted != "" && it.To.Addr != "" {
+			k := join(keyPart(it.To.Addr), u64(uint64(it.QueuedAt.UnixNano())))
+			if err := t.b(bAutoMail).Put(append(k, key...), nil); err != nil {
+				return err
+			}
+		}
+	}
+	return putJSON(t.b(bOutbox), key, it)
+}
+
+func dueKey(at time.Time, id uint64) []byte {
+	k := u64(uint64(max(at.UnixNano(), 0)))
+	return binary.BigEndian.AppendUint64(k, id)
+}
+
+// Outbox returns an item by id.
+func (t *Tx) Outbox(id uint64) (OutboxItem, bool, error) {
+	var it OutboxItem
+	ok, err := getJSON(t.b(bOutbox), u64(id), &it)
+	return it, ok, err
+}
+
+// OutboxByMessageID returns the item whose Message-ID is id.
+func (t *Tx) OutboxByMessageID(id string) (OutboxItem, bool, error) {
+	if id == "" {
+		return OutboxItem{}, false, nil
+	}
+	v := t.b(bOutboxMsgID).Get(keyPart(id))
+	if v == nil {
+		return OutboxItem{}, false, nil
+	}
+	return t.Outbox(binary.BigEndian.Uint64(v))
+}
+
+// DueOutbox returns up to limit pending items whose next attempt is at or
+// before now, earliest first, and the time of the earliest pending item
+// not yet due (zero when there is none).
+func (t *Tx) DueOutbox(now time.Time, limit int) ([]OutboxItem, time.Time, error) {
+	var out []OutboxItem
+	c := t.b(bOutboxDue).Cursor()
+	for k, _ := c.First(); k != nil; k, _ = c.Next() {
+		at := time.Unix(0, int64(binary.BigEndian.Uint64(k)))
+		if at.After(now) {
+			return out, at, nil
+		}
+		if len(out) >= limit {
+			return out, at, nil
+		}
+		it, ok, err := t.Outbox(binary.BigEndian.Uint64(k[8:]))
+		if err != nil {
+			return nil, time.Time{}, err
+		}
+		if ok {
+			out = append(out, it)
+		}
+	}
+	return out, time.Time{}, nil
+}
+
+// OutboxOfCase returns a case's outgoing mail, oldest first.
+func (t *Tx) OutboxOfCase(caseID string) ([]OutboxItem, error) {
+	prefix := append([]byte(caseID), 0)
+	var out []OutboxItem
+	c := t.b(bOutboxCase).Cursor()
+	for k, _ := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, _ = c.Next() {
+		it, ok, err := t.Outbox(binary.BigEndian.Uint64(k[len(prefix):]))
+		if err != nil {
+			return nil, err
+		}
+		if ok {
+			out = append(out, it)
+		}
+	}
+	return out, nil
+}
+
+// OutboxFilter selects items for ListOutbox.
+type OutboxFilter struct {
+	Status string // "" for all
+}
+
+// ListOutbox returns items in queueing order.
+func (t *Tx) ListOutbox(f OutboxFilter) ([]OutboxItem, error) {
+	var out []OutboxItem
+	err := t.b(bOutbox).ForEach(func(k, _ []byte) error {
+		it, ok, err := t.Outbox(binary.BigEndian.Uint64(k))
+		if err != nil || !ok {
+			return err
+		}
+		if f.Status == "" || it.Status == f.Status {
+			out = append(out, it)
+		}
+		return nil
+	})
+	return out, err
+}
+
+// AutoMailsTo counts the automatic mails queued for addr at or after
+// since, suppressed ones excluded: the per-recipient cap reads it.
+func (t *Tx) AutoMailsTo(addr string, since time.Time) (int, error) {
+	prefix := append(keyPart(addr), 0)
+	from := append(bytes.Clone(prefix), u64(uint64(max(since.UnixNano(), 0)))...)
+	n := 0
+	c := t.b(bAutoMail).Cursor()
+	for k, _ := c.Seek(from); k != nil && bytes.HasPrefix(k, prefix); k, _ = c.Next() {
+		it, ok, err := t.Outbox(binary.BigEndian.Uint64(k[len(prefix)+8:]))
+		if err != nil {
+			return 0, err
+		}
+		if ok && it.Status != OutboxSuppressed {
+			n++
+		}
+	}
+	return n, nil
+}
