@@ -62,6 +62,98 @@ type Config struct {
 	Staff []Staff `yaml:"staff"`
 	// Threading configures how mail is matched to existing cases.
 	Threading Threading `yaml:"threading"`
+	// Organization is who the mail claimsd sends is signed by.
+	Organization Organization `yaml:"organization"`
+	// Deadlines configures the legal answer deadline and the calendar.
+	Deadlines Deadlines `yaml:"deadlines"`
+	// Templates configures the wording of outgoing mail.
+	Templates Templates `yaml:"templates"`
+	// AutoMail limits automatic mail (acknowledgements).
+	AutoMail AutoMail `yaml:"auto_mail"`
+	// Outbox configures delivery retries.
+	Outbox Outbox `yaml:"outbox"`
+}
+
+// Organization is who the mail claimsd sends is signed by.
+type Organization struct {
+	// Name signs outgoing mail, e.g. "Sklep Przykład sp. z o.o.". May be
+	// empty: templates then sign with a neutral team name.
+	Name string `yaml:"name"`
+	// PrivacyURL is linked from the privacy line of outgoing mail; may be
+	// empty. Must be an http(s) URL.
+	PrivacyURL string `yaml:"privacy_url"`
+}
+
+// Deadlines configures the legal answer deadline (DOMAIN §1) and the
+// business calendar.
+type Deadlines struct {
+	// AnswerDays is the number of calendar days the law gives to answer a
+	// complaint; default 14 (ustawa o prawach konsumenta art. 7a).
+	AnswerDays int `yaml:"answer_days"`
+	// ByCategory overrides AnswerDays for case categories that sector
+	// rules give another deadline.
+	ByCategory []CategoryDays `yaml:"by_category"`
+	// ExtraHolidays are one-off statutory days off (YYYY-MM-DD) that the
+	// law adds beyond the built-in Polish holidays; they move deadlines.
+	ExtraHolidays []string `yaml:"extra_holidays"`
+	// ClosedDays are company closure days (YYYY-MM-DD): not business days
+	// for reminders, but they never extend a legal deadline.
+	ClosedDays []string `yaml:"closed_days"`
+}
+
+// CategoryDays is the answer period of one case category.
+type CategoryDays struct {
+	Category string `yaml:"category"`
+	Days     int    `yaml:"days"`
+}
+
+// DaysFor returns the answer period for a case category.
+func (d Deadlines) DaysFor(category string) int {
+	for _, c := range d.ByCategory {
+		if c.Category == category {
+			return c.Days
+		}
+	}
+	return d.AnswerDays
+}
+
+// Templates configures the wording of outgoing mail.
+type Templates struct {
+	// Dir holds templates that replace the embedded ones file by file
+	// (ack.pl.txt, ack.en.html, ...); empty uses only the embedded ones. A
+	// relative path is resolved like DataDir.
+	Dir string `yaml:"dir"`
+	// DefaultLanguage is used when the customer's language is unknown or
+	// has no template; default "pl".
+	DefaultLanguage string `yaml:"default_language"`
+}
+
+// AutoMail limits automatic mail, so that no auto-responder loop or
+// mail bomb can make claimsd flood anyone (DOMAIN §4).
+type AutoMail struct {
+	// Acknowledge turns acknowledgements of new complaints on; default true.
+	Acknowledge *bool `yaml:"acknowledge"`
+	// MaxPerRecipient caps automatic mails to one address within Window;
+	// default 5.
+	MaxPerRecipient int `yaml:"max_per_recipient"`
+	// MaxPerCase caps automatic mails of one case within Window; default 3.
+	MaxPerCase int `yaml:"max_per_case"`
+	// Window is the period the caps count over; default 24h.
+	Window Duration `yaml:"window"`
+}
+
+// UseAcknowledge reports whether new complaints are acknowledged.
+func (a AutoMail) UseAcknowledge() bool { return a.Acknowledge == nil || *a.Acknowledge }
+
+// Outbox configures delivery of outgoing mail.
+type Outbox struct {
+	// RetryInitial is the wait after the first temporary failure; it
+	// doubles after each further one up to RetryMax. Defaults 30s and 1h.
+	RetryInitial Duration `yaml:"retry_initial"`
+	RetryMax     Duration `yaml:"retry_max"`
+	// GiveUpAfter is how long temporary failures are retried before the
+	// mail is marked failed; default 72h.
+	GiveUpAfter Duration `yaml:"give_up_after"`
 }
 
 // Log configures logging.
@@ -146,6 +238,12 @@ type SMTP struct {
 	// name, e.g. "Dział Reklamacji <reklamacje@example.com>". Required when
 	// Host is set.
 	From string `yaml:"from"`
+	// VERP sends each mail with its own envelope sender,
+	// local+b-ID@domain of the From address, so a bounce names the mail it
+	// is about even when it does not quote it. The server must accept such
+	// a sender and deliver the address to the claims mailbox. Default false:
+	// bounces are then matched by the Message-ID they quote.
+	VERP bool `yaml:"verp"`
 }
 
 // String prints the section like %+v, with the password redacted.

@@ -6,6 +6,7 @@ import (
 	"io/fs"
 	"net"
 	"net/mail"
+	"net/url"
 	"path/filepath"
 	"strings"
 	"time"
@@ -25,6 +26,14 @@ const (
 	MinPollInterval         = 5 * time.Second
 	DefaultProcessedKeyword = "$ClaimsdProcessed"
 	DefaultSubjectWindow    = 720 * time.Hour
+	DefaultAnswerDays       = 14
+	DefaultLanguage         = "pl"
+	DefaultMaxPerRecipient  = 5
+	DefaultMaxPerCase       = 3
+	DefaultAutoMailWindow   = 24 * time.Hour
+	DefaultRetryInitial     = 30 * time.Second
+	DefaultRetryMax         = time.Hour
+	DefaultGiveUpAfter      = 72 * time.Hour
 )
 
 // Security modes of the IMAP and SMTP connections.
@@ -62,6 +71,11 @@ func (k *checker) check(c *Config) {
 	k.smtp(&c.SMTP, own)
 	k.staff(c, own)
 	k.threading(&c.Threading)
+	k.organization(&c.Organization)
+	k.deadlines(&c.Deadlines)
+	k.templates(&c.Templates)
+	k.autoMail(&c.AutoMail)
+	k.outbox(&c.Outbox)
 }
 
 // dataDir requires data_dir and makes it absolute.
@@ -566,5 +580,110 @@ func (k *checker) threading(t *Threading) {
 	} else if t.SubjectWindow.Duration <= 0 {
 		k.add("threading.subject_window", "must be longer than zero, got "+formatDuration(t.SubjectWindow.Duration),
 			"use a duration such as 720h or 30d")
+	}
+}
+
+func (k *checker) organization(o *Organization) {
+	o.Name = strings.TrimSpace(o.Name)
+	if hasControl(o.Name) {
+		k.add("organization.name", "contains control characters", "write the name on one line")
+	}
+	o.PrivacyURL = strings.TrimSpace(o.PrivacyURL)
+	if o.PrivacyURL != "" {
+		u, err := url.Parse(o.PrivacyURL)
+		if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+			k.add("organization.privacy_url", fmt.Sprintf("%q is not an http(s) URL", o.PrivacyURL),
+				"write a full address, e.g. https://example.com/privacy, or leave it empty")
+		}
+	}
+}
+
+// Known case categories (the classifier's stable values).
+var categories = []string{"non_conformity", "guarantee", "withdrawal", "repair", "transport_damage", "missing_item", "billing", "other"}
+
+func (k *checker) days(key string, v *int, present bool) {
+	if !present {
+		*v = DefaultAnswerDays
+		return
+	}
+	if *v < 1 || *v > 366 {
+		k.add(key, fmt.Sprintf("must be between 1 and 366 days, got %d", *v), "use the number of calendar days, e.g. 14")
+	}
+}
+
+func (k *checker) deadlines(d *Deadlines) {
+	k.days("deadlines.answer_days", &d.AnswerDays, k.present["deadlines.answer_days"])
+	seen := map[string]bool{}
+	for i := range d.ByCategory {
+		key := fmt.Sprintf("deadlines.by_category[%d]", i)
+		c := &d.ByCategory[i]
+		switch {
+		case !contains(categories, c.Category):
+			k.add(key+".category", fmt.Sprintf("%q is not a case category", c.Category), "use one of "+strings.Join(categories, ", "))
+		case seen[c.Category]:
+			k.add(key+".category", fmt.Sprintf("%q is listed twice", c.Category), "keep one entry per category")
+		}
+		seen[c.Category] = true
+		k.days(key+".days", &c.Days, k.present[key+".days"])
+	}
+	k.dates("deadlines.extra_holidays", d.ExtraHolidays)
+	k.dates("deadlines.closed_days", d.ClosedDays)
+}
+
+func (k *checker) dates(key string, ds []string) {
+	for i, s := range ds {
+		if _, err := time.Parse(time.DateOnly, strings.TrimSpace(s)); err != nil {
+			k.add(fmt.Sprintf("%s[%d]", key, i), fmt.Sprintf("%q is not a date", s), "write dates as YYYY-MM-DD, e.g. 2026-12-31")
+		}
+		ds[i] = strings.TrimSpace(s)
+	}
+}
+
+func (k *checker) templates(t *Templates) {
+	t.Dir = strings.TrimSpace(t.Dir)
+	if t.Dir != "" {
+		// Whether the directory exists and its templates work is checked
+		// when they are loaded (daemon start and `config check`).
+		if k.baseDir != "" && !filepath.IsAbs(t.Dir) {
+			t.Dir = filepath.Join(k.baseDir, t.Dir)
+		}
+	}
+	t.DefaultLanguage = strings.ToLower(strings.TrimSpace(t.DefaultLanguage))
+	if t.DefaultLanguage == "" {
+		t.DefaultLanguage = DefaultLanguage
+	} else if len(t.DefaultLanguage) != 2 || strings.Trim(t.DefaultLanguage, "abcdefghijklmnopqrstuvwxyz") != "" {
+		k.add("templates.default_language", fmt.Sprintf("%q is not a two-letter language code", t.DefaultLanguage), "use pl or en")
+	}
+}
+
+func (k *checker) positive(key string, v *int, def int) {
+	if !k.present[key] {
+		*v = def
+	} else if *v < 1 {
+		k.add(key, fmt.Sprintf("must be at least 1, got %d", *v), fmt.Sprintf("use a small number such as %d; turn acknowledgements off with auto_mail.acknowledge: false", def))
+	}
+}
+
+func (k *checker) duration(key string, d *Duration, def, min time.Duration) {
+	if !k.present[key] {
+		d.Duration = def
+	} else if d.Duration < min {
+		k.add(key, fmt.Sprintf("must be at least %s, got %s", formatDuration(min), formatDuration(d.Duration)), "use a duration such as "+formatDuration(def))
+	}
+}
+
+func (k *checker) autoMail(a *AutoMail) {
+	k.positive("auto_mail.max_per_recipient", &a.MaxPerRecipient, DefaultMaxPerRecipient)
+	k.positive("auto_mail.max_per_case", &a.MaxPerCase, DefaultMaxPerCase)
+	k.duration("auto_mail.window", &a.Window, DefaultAutoMailWindow, time.Minute)
+}
+
+func (k *checker) outbox(o *Outbox) {
+	k.duration("outbox.retry_initial", &o.RetryInitial, DefaultRetryInitial, time.Second)
+	k.duration("outbox.retry_max", &o.RetryMax, DefaultRetryMax, time.Second)
+	k.duration("outbox.give_up_after", &o.GiveUpAfter, DefaultGiveUpAfter, time.Minute)
+	if o.RetryMax.Duration < o.RetryInitial.Duration {
+		k.add("outbox.retry_max", fmt.Sprintf("%s is shorter than outbox.retry_initial (%s)", formatDuration(o.RetryMax.Duration), formatDuration(o.RetryInitial.Duration)),
+			"make retry_max at least retry_initial")
 	}
 }
