@@ -54,6 +54,9 @@ type Parsed struct {
 	// in a delivery status report (message/rfc822 or text/rfc822-headers
 	// part), "" when none.
 	EnclosedMessageID string
+	// DeliveryStatus holds the per-recipient fields of a delivery status
+	// report (RFC 3464), nil when the message is none.
+	DeliveryStatus []RecipientStatus
 	// Text is the whole readable body; NewText the part the author wrote
 	// in this message (quoted history removed); Quoted the rest.
 	Text     string
@@ -65,6 +68,20 @@ type Parsed struct {
 	// Problems lists what was wrong but survivable (unknown charset, bad
 	// base64, too many parts). Parse still returns a usable Parsed.
 	Problems []string
+}
+
+// RecipientStatus is one per-recipient block of a delivery status report
+// (RFC 3464 §2.3).
+type RecipientStatus struct {
+	// Recipient is the address from Final-Recipient (or
+	// Original-Recipient), without its "rfc822;" type, lower-cased.
+	Recipient string `json:"recipient"`
+	// Action is failed, delayed, delivered, relayed or expanded.
+	Action string `json:"action"`
+	// Status is the enhanced status code, e.g. 5.1.1.
+	Status string `json:"status"`
+	// Diagnostic is the Diagnostic-Code text, e.g. "smtp; 550 5.1.1 User unknown".
+	Diagnostic string `json:"diagnostic,omitempty"`
 }
 
 // AttachmentSink stores the decoded bytes of one attachment and returns

@@ -603,10 +603,14 @@ func (w *walker) attachment(h fieldGetter, ct headerValue, disp, name string, bo
 		w.bufs.copy = make([]byte, copyBufferSize)
 	}
 	stop := &stopAtError{r: r, buf: w.bufs.copy}
-	var head *prefixBuffer
-	if enclosesOriginal(pc.parent, ct.value) && w.p.EnclosedMessageID == "" {
+	var head, dsn *prefixBuffer
+	switch {
+	case enclosesOriginal(pc.parent, ct.value) && w.p.EnclosedMessageID == "":
 		head = &prefixBuffer{limit: enclosedHeaderBytes}
 		stop.tee = head
+	case isDeliveryStatus(pc.parent, ct.value) && w.p.DeliveryStatus == nil:
+		dsn = &prefixBuffer{limit: deliveryStatusBytes}
+		stop.tee = dsn
 	}
 	size, sum, err := w.put(stop)
 	if err != nil {
@@ -616,6 +620,9 @@ func (w *walker) attachment(h fieldGetter, ct headerValue, disp, name string, bo
 	w.noteDecoding(pc, filter, stop.err)
 	if head != nil {
 		w.p.EnclosedMessageID = enclosedMessageID(head.buf)
+	}
+	if dsn != nil {
+		w.p.DeliveryStatus = parseDeliveryStatus(dsn.buf)
 	}
 	w.p.Attachments = append(w.p.Attachments, Attachment{
 		Name:        name,
