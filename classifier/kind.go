@@ -1,7 +1,7 @@
 // Package classifier owns the decisions about what a message is: its kind
 // (a customer's mail, a staff member's, an automatic reply, a bounce, bulk
-// mail, or our own mail coming back), and, in later releases, a case's
-// category, remedy, priority and language. Every function here is pure and
+// mail, or our own mail coming back), the language a customer writes in,
+// and, in later releases, a case's category, remedy and priority. Every function here is pure and
 // returns the reason for its answer, so a specialist can see why.
 package classifier
 
