@@ -19,10 +19,12 @@ import (
 	"sync"
 	"time"
 
+	"github.com/claimsd/claimsd/calendar"
 	"github.com/claimsd/claimsd/caseref"
 	"github.com/claimsd/claimsd/classifier"
 	"github.com/claimsd/claimsd/mailbox"
 	"github.com/claimsd/claimsd/message"
+	"github.com/claimsd/claimsd/outbox"
 	"github.com/claimsd/claimsd/store"
 )
 
@@ -36,6 +38,25 @@ type Settings struct {
 	// MessageIDDomain is the domain of the Message-IDs we mint (the claims
 	// address's domain).
 	MessageIDDomain string
+	// Calendar and AnswerDays give a new case its legal answer date.
+	Calendar   *calendar.Calendar
+	AnswerDays func(category string) int
+	// Responder answers committed messages inside the same transaction
+	// (acknowledgements, bounce handling); nil answers nothing.
+	Responder Responder
+	// Queued is called after a commit that queued outgoing mail (the
+	// sender's Wake); nil for none.
+	Queued func()
+}
+
+// Responder decides claimsd's automatic answers. It is called for every
+// new message inside the commit, after threading and before the case and
+// message are stored, and may change both.
+type Responder interface {
+	Respond(tx *store.Tx, in outbox.Incoming) (outbox.Outcome, error)
+	// BounceCase finds the case of the mail a bounce is about when
+	// threading could not.
+	BounceCase(tx *store.Tx, p *message.Parsed) (caseID, note string, err error)
 }
 
 // Intake turns fetched messages into committed cases.
@@ -86,6 +107,7 @@ type Stats struct {
 	Duplicates  int            // messages already held (same Message-ID or bytes)
 	ParseFailed int            // stored raw, with the parse error
 	Unfiled     int            // kept without a case
+	Queued      int            // outgoing mails queued
 	ByKind      map[string]int // new messages by kind
 }
 
@@ -97,6 +119,12 @@ func (s Stats) Seen() int { return s.Committed + s.Duplicates }
 func New(db *store.DB, set Settings, log *slog.Logger, now func() time.Time) *Intake {
 	if set.Location == nil {
 		set.Location = time.UTC
+	}
+	if set.Calendar == nil {
+		set.Calendar = calendar.New(set.Location, nil, nil)
+	}
+	if set.AnswerDays == nil {
+		set.AnswerDays = func(string) int { return 14 }
 	}
 	ids := caseref.MessageIDs{Key: db.MessageIDKey(), Domain: set.MessageIDDomain}
 	return &Intake{
@@ -397,12 +425,16 @@ func (in *Intake) commitGroup(g *group) {
 		g.uids = nil
 		return
 	}
+	if batch.Queued > 0 && in.set.Queued != nil {
+		in.set.Queued()
+	}
 	in.mu.Lock()
 	in.stats.Committed += batch.Committed
 	in.stats.NewCases += batch.NewCases
 	in.stats.Duplicates += batch.Duplicates
 	in.stats.ParseFailed += batch.ParseFailed
 	in.stats.Unfiled += batch.Unfiled
+	in.stats.Queued += batch.Queued
 	for k, v := range batch.ByKind {
 		in.stats.ByKind[k] += v
 	}
@@ -483,6 +515,20 @@ func (in *Intake) commitOne(tx *store.Tx, s *spooled, now time.Time, st *Stats) 
 		return fmt.Errorf("thread: %w", err)
 	}
 	m.ThreadedBy, m.ThreadNote = string(d.By), d.Note
+	if d.By == ByNone && kind == classifier.KindBounce && in.set.Responder != nil {
+		// A bounce that quotes nothing of ours may still name the mail by
+		// its VERP address.
+		id, note, err := in.set.Responder.BounceCase(tx, p)
+		if err != nil {
+			return fmt.Errorf("bounce case: %w", err)
+		}
+		if id != "" {
+			d = Decision{CaseID: id, By: ByVERP, Note: note}
+			m.ThreadedBy, m.ThreadNote = string(d.By), d.Note
+		}
+	}
+	var c, old *store.Case
+	newCase := false
 	switch {
 	case d.By == ByNewCase:
 		if p.From.Addr == "" {
@@ -495,33 +541,48 @@ func (in *Intake) commitOne(tx *store.Tx, s *spooled, now time.Time, st *Stats) 
 		if err != nil {
 			return err
 		}
-		c := &store.Case{
+		c = &store.Case{
 			ID: id, Status: store.StatusOpen, Customer: p.From.Addr, CustomerName: p.From.Name,
 			Subject: p.Subject, NormSubject: norm, CreatedAt: now, ReceivedAt: received,
 			LastMessageAt: received, Messages: 1,
 		}
-		if err := tx.UpdateCase(nil, c); err != nil {
-			return err
-		}
-		m.CaseID = id
+		// The legal period runs from receipt (IMAP INTERNALDATE), in the
+		// configured zone (DOMAIN §1).
+		c.LegalDue = in.set.Calendar.LegalDue(received, in.set.AnswerDays(c.Category)).String()
+		c.Language, _, _ = classifier.Language(m.Text)
+		newCase = true
 		st.NewCases++
 	case d.CaseID != "":
-		c, ok, err := tx.Case(d.CaseID)
+		cs, ok, err := tx.Case(d.CaseID)
 		if err != nil {
 			return err
 		}
 		if !ok {
 			return fmt.Errorf("threaded into missing case %s", d.CaseID)
 		}
-		old := c
+		prev := cs
+		old, c = &prev, &cs
 		c.Messages++
 		if received.After(c.LastMessageAt) {
 			c.LastMessageAt = received
 		}
-		if err := tx.UpdateCase(&old, &c); err != nil {
+	}
+	if c != nil {
+		m.CaseID = c.ID
+	}
+	if in.set.Responder != nil {
+		out, err := in.set.Responder.Respond(tx, outbox.Incoming{Case: c, NewCase: newCase, Message: m, Parsed: p, Now: now})
+		if err != nil {
+			return fmt.Errorf("respond: %w", err)
+		}
+		if out.Queued {
+			st.Queued++
+		}
+	}
+	if c != nil {
+		if err := tx.UpdateCase(old, c); err != nil {
 			return err
 		}
-		m.CaseID = c.ID
 	}
 	if m.CaseID == "" {
 		st.Unfiled++
@@ -570,6 +631,7 @@ func recordGroup(tx *store.Tx, msgs []*spooled, st Stats) error {
 		store.CountParseFailed: st.ParseFailed,
 		store.CountCases:       st.NewCases,
 		store.CountUnfiled:     st.Unfiled,
+		store.CountQueued:      st.Queued,
 	}
 	for kind, n := range st.ByKind {
 		counts[store.CountKindPrefix+kind] = n

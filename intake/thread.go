@@ -19,6 +19,7 @@ const (
 	BySubject      ThreadedBy = "subject"        // same normalised subject, same sender, open case, recent
 	ByNewCase      ThreadedBy = "new_case"
 	ByNone         ThreadedBy = "unfiled" // automatic mail that matches no case opens none
+	ByVERP         ThreadedBy = "verp"    // a bounce addressed to the VERP sender of one of our mails
 )
 
 // CaseSummary is what threading needs to know of a case.

@@ -4,5 +4,3 @@
 // queueing it in the store in the same transaction as the case change that
 // causes it, and delivering it over SMTP with backoff.
 package outbox
-
-import _ "github.com/wneessen/go-mail"

@@ -54,10 +54,12 @@ type OutboxItem struct {
 	// never recorded (the process died between the server's accept and
 	// the commit): the recipient may hold that mail twice, with the same
 	// Message-ID.
-	Resends          int       `json:"resends,omitempty"`
-	SuppressedReason string    `json:"suppressed_reason,omitempty"`
-	BouncedAt        time.Time `json:"bounced_at,omitzero"`
-	BounceDetail     string    `json:"bounce_detail,omitempty"`
+	Resends          int    `json:"resends,omitempty"`
+	SuppressedReason string `json:"suppressed_reason,omitempty"`
+	// RetriedAt is when an operator last asked for a retry.
+	RetriedAt    time.Time `json:"retried_at,omitzero"`
+	BouncedAt    time.Time `json:"bounced_at,omitzero"`
+	BounceDetail string    `json:"bounce_detail,omitempty"`
 }
 
 // Pending reports whether the sender still has to deliver the item.
@@ -65,13 +67,25 @@ func (it *OutboxItem) Pending() bool {
 	return it.Status == OutboxQueued || it.Status == OutboxSending
 }
 
-// AddOutbox assigns it an id and stores it with its indexes.
-func (t *Tx) AddOutbox(it *OutboxItem) error {
-	seq, err := t.b(bOutbox).NextSequence()
-	if err != nil {
-		return err
+// RetryFrom is when the item's current period of retries began: its
+// queueing, or the operator's last retry.
+func (it *OutboxItem) RetryFrom() time.Time {
+	if it.RetriedAt.After(it.QueuedAt) {
+		return it.RetriedAt
 	}
-	it.ID = seq
+	return it.QueuedAt
+}
+
+// AddOutbox stores a new item with its indexes, assigning it an id unless
+// it has one from NextOutboxID.
+func (t *Tx) AddOutbox(it *OutboxItem) error {
+	if it.ID == 0 {
+		seq, err := t.NextOutboxID()
+		if err != nil {
+			return err
+		}
+		it.ID = seq
+	}
 	return t.UpdateOutbox(nil, it)
 }
 
@@ -216,3 +230,7 @@ func (t *Tx) AutoMailsTo(addr string, since time.Time) (int, error) {
 	}
 	return n, nil
 }
+
+// NextOutboxID allocates the id of an item about to be queued, so its
+// Message-ID can carry it.
+func (t *Tx) NextOutboxID() (uint64, error) { return t.b(bOutbox).NextSequence() }

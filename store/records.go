@@ -110,5 +110,6 @@ const (
 	CountParseFailed = "parse_failed"
 	CountCases       = "cases_created"
 	CountUnfiled     = "unfiled"
+	CountQueued      = "mail_queued"
 	CountKindPrefix  = "kind_"
 )

@@ -15,6 +15,7 @@ import (
 
 	"github.com/claimsd/claimsd/config"
 	"github.com/claimsd/claimsd/store"
+	"github.com/claimsd/claimsd/templates"
 )
 
 func (c *cli) loadConfig() (*config.Config, error) {
@@ -76,8 +77,19 @@ func (c *cli) run(args []string) error {
 		return fmt.Errorf("run once: %w", err)
 	}
 	is := d.intake.Stats()
-	fmt.Fprintf(c.stdout, "fetched %d, committed %d, new cases %d, duplicates %d, unparsable %d, unfiled %d, marked %d\n",
-		st.Fetched, is.Committed, is.NewCases, is.Duplicates, is.ParseFailed, is.Unfiled, st.Marked)
+	fmt.Fprintf(c.stdout, "fetched %d, committed %d, new cases %d, duplicates %d, unparsable %d, unfiled %d, marked %d, mails queued %d\n",
+		st.Fetched, is.Committed, is.NewCases, is.Duplicates, is.ParseFailed, is.Unfiled, st.Marked, is.Queued)
+	if d.sender == nil {
+		return nil
+	}
+	if err := d.sender.Recover(); err != nil {
+		return fmt.Errorf("outbox: %w", err)
+	}
+	sent, _, err := d.sender.RunOnce(c.ctx)
+	fmt.Fprintf(c.stdout, "mails sent %d, to retry %d, failed %d\n", sent.Sent, sent.Retry, sent.Failed)
+	if err != nil {
+		return fmt.Errorf("outbox: %w", err)
+	}
 	return nil
 }
 
@@ -145,6 +157,10 @@ func (c *cli) cases(args []string) error {
 		if cases == nil {
 			cases = []store.Case{}
 		}
+		loc := c.zone()
+		for i := range cases {
+			inZone(&cases[i], loc)
+		}
 		if *asJSON {
 			return c.printJSON(cases)
 		}
@@ -177,6 +193,7 @@ func (c *cli) cases(args []string) error {
 		if err != nil {
 			return err
 		}
+		inZone(&v.Case, c.zone())
 		if *asJSON {
 			return c.printJSON(v)
 		}
@@ -275,30 +292,67 @@ func (c *cli) config(args []string) error {
 		if err != nil {
 			return err
 		}
-		fmt.Fprintf(c.stdout, "%s: ok\n%s", c.configPath, cfg)
+		// Templates are rendered with sample data when loaded, so a broken
+		// override fails here and not when the first complaint arrives.
+		tpl, err := templates.Load(cfg.Templates.Dir, cfg.Templates.DefaultLanguage)
+		if err != nil {
+			return fmt.Errorf("templates (templates.dir %q): %w", cfg.Templates.Dir, err)
+		}
+		if _, err := newCalendar(cfg); err != nil {
+			return err
+		}
+		fmt.Fprintf(c.stdout, "%s: ok (templates: %s)\n%s", c.configPath, strings.Join(tpl.Languages(), ", "), cfg)
 		return nil
 	}
 	return usageErr("config: unknown subcommand %q (want check or example)", args[0])
 }
 
+// zone is the configured time zone, for showing times to people.
+func (c *cli) zone() *time.Location {
+	if cfg, err := c.loadConfig(); err == nil && cfg.Location != nil {
+		return cfg.Location
+	}
+	return time.Local
+}
+
+// inZone shows a case's times in loc; legal_due is already a date there.
+func inZone(cs *store.Case, loc *time.Location) {
+	cs.ReceivedAt = cs.ReceivedAt.In(loc)
+	cs.CreatedAt = cs.CreatedAt.In(loc)
+	cs.LastMessageAt = cs.LastMessageAt.In(loc)
+}
+
 func printCases(w io.Writer, cases []store.Case) {
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "ID\tSTATUS\tRECEIVED\tMSGS\tCUSTOMER\tSUBJECT")
+	fmt.Fprintln(tw, "ID\tSTATUS\tRECEIVED\tLEGAL DUE\tMSGS\tCUSTOMER\tSUBJECT")
 	for _, cs := range cases {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%s\t%s\n", cs.ID, cs.Status, cs.ReceivedAt.Format("2006-01-02 15:04"), cs.Messages, cs.Customer, clip(cs.Subject, 60))
+		due := cs.LegalDue
+		if cs.CustomerUnreachable {
+			due += " (unreachable)"
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\t%s\t%s\n", cs.ID, cs.Status, cs.ReceivedAt.Format("2006-01-02 15:04"), due, cs.Messages, cs.Customer, clip(cs.Subject, 60))
 	}
 	tw.Flush()
 }
 
 func printCase(w io.Writer, v caseView) {
-	fmt.Fprintf(w, "%s  %s\n  customer: %s <%s>\n  subject:  %s\n  received: %s\n  messages: %d\n",
-		v.ID, v.Status, v.CustomerName, v.Customer, v.Subject, v.ReceivedAt.Format(time.RFC3339), len(v.MessageList))
+	fmt.Fprintf(w, "%s  %s\n  customer: %s <%s>\n  subject:  %s\n  received: %s\n  legal answer due: %s\n  language: %s\n  messages: %d\n",
+		v.ID, v.Status, v.CustomerName, v.Customer, v.Subject, v.ReceivedAt.Format(time.RFC3339), v.LegalDue, v.Language, len(v.MessageList))
+	if v.CustomerUnreachable {
+		fmt.Fprintf(w, "  CUSTOMER UNREACHABLE: %s\n", v.UnreachableNote)
+	}
+	for _, e := range v.Events {
+		fmt.Fprintf(w, "  event %s %s: %s\n", e.At.Format("2006-01-02 15:04:05"), e.What, e.Note)
+	}
 	for _, m := range v.MessageList {
 		fmt.Fprintf(w, "\n  --- #%d %s  %s <%s>\n      kind: %s (%s)\n      threaded_by: %s", m.Seq, m.ReceivedAt.Format("2006-01-02 15:04"), m.FromName, m.From, m.Kind, m.KindReason, m.ThreadedBy)
 		if m.ThreadNote != "" {
 			fmt.Fprintf(w, " (%s)", m.ThreadNote)
 		}
 		fmt.Fprintf(w, "\n      subject: %s\n", m.Subject)
+		if m.Answer != "" {
+			fmt.Fprintf(w, "      answer: %s\n", m.Answer)
+		}
 		for _, a := range m.Attachments {
 			fmt.Fprintf(w, "      attachment: %s (%s, %d bytes, sha256 %s)\n", a.Name, a.ContentType, a.Size, a.SHA256[:min(12, len(a.SHA256))])
 		}

@@ -10,9 +10,12 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/claimsd/claimsd/mailbox"
+	"github.com/claimsd/claimsd/outbox"
 	"github.com/claimsd/claimsd/store"
 )
 
@@ -40,11 +43,33 @@ type reader interface {
 	ShowCase(ctx context.Context, id string) (caseView, error)
 	ListMessages(ctx context.Context, f store.MessageFilter) ([]store.Message, error)
 	Stats(ctx context.Context) (statsView, error)
+	ListOutbox(ctx context.Context, f store.OutboxFilter) ([]store.OutboxItem, error)
 }
 
 type storeReader struct {
 	db      *store.DB
 	watcher *mailbox.Watcher // nil when not running
+	sender  *outbox.Sender   // nil when not running or not sending
+}
+
+func (r storeReader) ListOutbox(_ context.Context, f store.OutboxFilter) (out []store.OutboxItem, err error) {
+	err = r.db.View(func(tx *store.Tx) error {
+		out, err = tx.ListOutbox(f)
+		return err
+	})
+	return out, err
+}
+
+// RetryOutbox makes an item due now and wakes the sender.
+func (r storeReader) RetryOutbox(_ context.Context, id uint64) (it store.OutboxItem, err error) {
+	err = r.db.Update(func(tx *store.Tx) error {
+		it, err = outbox.Retry(tx, id, time.Now())
+		return err
+	})
+	if err == nil && r.sender != nil {
+		r.sender.Wake()
+	}
+	return it, err
 }
 
 func (r storeReader) ListCases(_ context.Context, f store.CaseFilter) (out []store.Case, err error) {
@@ -98,7 +123,7 @@ type control struct {
 	path string
 }
 
-func startControl(path string, r reader, log *slog.Logger) (*control, error) {
+func startControl(path string, r storeReader, log *slog.Logger) (*control, error) {
 	// We hold the database lock, so a socket file left here is stale.
 	if err := os.Remove(path); err != nil && !errors.Is(err, os.ErrNotExist) {
 		return nil, fmt.Errorf("remove stale control socket: %w", err)
@@ -115,6 +140,10 @@ func startControl(path string, r reader, log *slog.Logger) (*control, error) {
 	reply := func(w http.ResponseWriter, v any, err error) {
 		if errors.Is(err, store.ErrNotFound) {
 			http.Error(w, err.Error(), http.StatusNotFound)
+			return
+		}
+		if errors.Is(err, errBadRequest) {
+			http.Error(w, err.Error(), http.StatusConflict)
 			return
 		}
 		if err != nil {
@@ -138,6 +167,22 @@ func startControl(path string, r reader, log *slog.Logger) (*control, error) {
 		v, err := r.ListMessages(req.Context(), store.MessageFilter{Unfiled: q.Get("unfiled") != "", ParseFailed: q.Get("failed") != ""})
 		reply(w, v, err)
 	})
+	mux.HandleFunc("GET /v1/outbox", func(w http.ResponseWriter, req *http.Request) {
+		v, err := r.ListOutbox(req.Context(), store.OutboxFilter{Status: req.URL.Query().Get("status")})
+		reply(w, v, err)
+	})
+	mux.HandleFunc("POST /v1/outbox/{id}/retry", func(w http.ResponseWriter, req *http.Request) {
+		id, err := strconv.ParseUint(req.PathValue("id"), 10, 64)
+		if err != nil {
+			http.Error(w, "bad outbox id", http.StatusBadRequest)
+			return
+		}
+		v, err := r.RetryOutbox(req.Context(), id)
+		if err != nil && !errors.Is(err, store.ErrNotFound) {
+			err = fmt.Errorf("%w: %w", errBadRequest, err)
+		}
+		reply(w, v, err)
+	})
 	mux.HandleFunc("GET /v1/stats", func(w http.ResponseWriter, req *http.Request) {
 		v, err := r.Stats(req.Context())
 		reply(w, v, err)
@@ -159,6 +204,9 @@ func (c *control) Close() error {
 	return err
 }
 
+// errBadRequest marks a refused request (e.g. retrying a sent mail).
+var errBadRequest = errors.New("refused")
+
 // socketReader is the CLI's side of the socket.
 type socketReader struct{ client *http.Client }
 
@@ -173,11 +221,15 @@ func dialControl(path string) socketReader {
 }
 
 func (s socketReader) get(ctx context.Context, path string, q url.Values, v any) error {
+	return s.do(ctx, http.MethodGet, path, q, v)
+}
+
+func (s socketReader) do(ctx context.Context, method, path string, q url.Values, v any) error {
 	u := "http://claimsd" + path
 	if len(q) > 0 {
 		u += "?" + q.Encode()
 	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
+	req, err := http.NewRequestWithContext(ctx, method, u, nil)
 	if err != nil {
 		return err
 	}
@@ -192,7 +244,7 @@ func (s socketReader) get(ctx context.Context, path string, q url.Values, v any)
 	if resp.StatusCode != http.StatusOK {
 		var msg [512]byte
 		n, _ := resp.Body.Read(msg[:])
-		return fmt.Errorf("daemon answered %s: %s", resp.Status, msg[:n])
+		return fmt.Errorf("daemon answered %s: %s", resp.Status, strings.TrimSpace(string(msg[:n])))
 	}
 	return json.NewDecoder(resp.Body).Decode(v)
 }
@@ -222,4 +274,16 @@ func (s socketReader) ListMessages(ctx context.Context, f store.MessageFilter) (
 
 func (s socketReader) Stats(ctx context.Context) (v statsView, err error) {
 	return v, s.get(ctx, "/v1/stats", nil, &v)
+}
+
+func (s socketReader) ListOutbox(ctx context.Context, f store.OutboxFilter) (out []store.OutboxItem, err error) {
+	q := url.Values{}
+	if f.Status != "" {
+		q.Set("status", f.Status)
+	}
+	return out, s.get(ctx, "/v1/outbox", q, &out)
+}
+
+func (s socketReader) RetryOutbox(ctx context.Context, id uint64) (it store.OutboxItem, err error) {
+	return it, s.do(ctx, http.MethodPost, "/v1/outbox/"+strconv.FormatUint(id, 10)+"/retry", nil, &it)
 }

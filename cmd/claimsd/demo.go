@@ -105,7 +105,10 @@ func (c *cli) demo(args []string) error {
 	if err := printDemoOutcome(c.stdout, d.db); err != nil {
 		return err
 	}
-	fmt.Fprintf(c.stdout, "\nSMTP sink received %d mails (acknowledgements come with the outgoing-mail release).\n", len(smtpSink.Messages()))
+	if err := waitOutboxDrained(ctx, d.db, 10*time.Second); err != nil {
+		return err
+	}
+	printDemoMail(c.stdout, smtpSink.Messages())
 	if !*serve {
 		cancel()
 		return <-served
@@ -117,7 +120,8 @@ Serving until Ctrl-C. Point a mail client at the demo:
 New mail appended to INBOX is ingested within a second (IDLE). In another shell:
   claimsd --config %s cases list
   claimsd --config %s cases show CLM-2026-000001
-`, imapSrv.Addr, demoUser, demoPassword, smtpSink.Addr, cfgPath, cfgPath)
+  claimsd --config %s outbox list
+`, imapSrv.Addr, demoUser, demoPassword, smtpSink.Addr, cfgPath, cfgPath, cfgPath)
 	err = <-served
 	fmt.Fprintf(c.stdout, "demo data kept in %s\n", dir)
 	return err
@@ -161,6 +165,10 @@ smtp:
   port: %s
   security: none
   from: "Dział Reklamacji <%s>"
+  verp: true
+organization:
+  name: "Sklep Przykład sp. z o.o."
+  privacy_url: https://sklep.example/prywatnosc
 staff:
   - {name: Anna Nowak, email: anna@sklep.example, role: specialist}
   - {name: Piotr Wiśniewski, email: piotr@sklep.example, role: supervisor}
@@ -243,4 +251,54 @@ func sampleDate(raw []byte) time.Time {
 		return p.Date
 	}
 	return time.Now()
+}
+
+// waitOutboxDrained waits until the sender has handled every queued mail.
+func waitOutboxDrained(ctx context.Context, db *store.DB, timeout time.Duration) error {
+	deadline := time.Now().Add(timeout)
+	for {
+		pending := 0
+		err := db.View(func(tx *store.Tx) error {
+			items, err := tx.ListOutbox(store.OutboxFilter{})
+			for _, it := range items {
+				if it.Pending() {
+					pending++
+				}
+			}
+			return err
+		})
+		if err != nil || pending == 0 {
+			return err
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("%d mails still in the outbox after %s", pending, timeout)
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+}
+
+// printDemoMail shows what the SMTP server received: who got what, and
+// the first lines of each acknowledgement.
+func printDemoMail(w io.Writer, msgs []devmail.SinkMessage) {
+	fmt.Fprintf(w, "\nSMTP server received %d mails:\n", len(msgs))
+	for _, m := range msgs {
+		p, err := message.Parse(bytes.NewReader(m.Data), nil)
+		if err != nil {
+			fmt.Fprintf(w, "  to %v: unreadable: %v\n", m.To, err)
+			continue
+		}
+		fmt.Fprintf(w, "\n  envelope %s -> %s\n  Subject: %s\n  In-Reply-To: %s\n  Auto-Submitted: %s\n",
+			m.From, strings.Join(m.To, ", "), p.Subject, strings.Join(p.InReplyTo, " "), p.Header.Get("Auto-Submitted"))
+		lines := strings.Split(strings.TrimSpace(p.Text), "\n")
+		for _, l := range lines[:min(len(lines), 8)] {
+			fmt.Fprintf(w, "  | %s\n", l)
+		}
+		if len(lines) > 8 {
+			fmt.Fprintf(w, "  | ... (%d more lines)\n", len(lines)-8)
+		}
+	}
 }

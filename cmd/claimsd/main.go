@@ -31,6 +31,10 @@ Commands:
   cases show ID [--json]           show a case with its messages
   messages list [--unfiled|--failed] [--json]
                                    messages kept outside cases, or that did not parse
+  outbox list [--status S] [--json]
+                                   outgoing mail and its delivery state
+  outbox show ID                   one outgoing mail as it is sent (headers and body)
+  outbox retry ID                  send a failed, bounced or suppressed mail again now
   stats [--json]                   counters and mailbox state
   config check                     validate the configuration
   config example                   print a complete example configuration
@@ -85,6 +89,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		err = env.cases(cmdArgs)
 	case "messages":
 		err = env.messages(cmdArgs)
+	case "outbox":
+		err = env.outbox(cmdArgs)
 	case "stats":
 		err = env.stats(cmdArgs)
 	case "config":

@@ -41,10 +41,16 @@ type SMTPSink struct {
 // memory.
 const maxSinkMessage = 64 << 20
 
-// StartSMTPSink starts the sink.
+// StartSMTPSink starts the sink on a free port.
 func StartSMTPSink(log *slog.Logger) (*SMTPSink, error) {
+	return StartSMTPSinkAt("127.0.0.1:0", log)
+}
+
+// StartSMTPSinkAt starts the sink on addr, e.g. the address of a sink
+// that was closed, to simulate a server coming back after an outage.
+func StartSMTPSinkAt(addr string, log *slog.Logger) (*SMTPSink, error) {
 	log = orDiscard(log)
-	tcp, err := net.Listen("tcp", "127.0.0.1:0")
+	tcp, err := net.Listen("tcp", addr)
 	if err != nil {
 		return nil, err
 	}

@@ -1,5 +1,6 @@
-// Package mailtest starts real mail servers (Dovecot) on loopback for
-// end-to-end tests.
+// Package mailtest starts real mail servers on loopback for end-to-end
+// tests: Dovecot (StartDovecot), or Postfix delivering into Dovecot
+// (StartMailStack).
 //
 // Each server is private to one test: its own config file, base_dir,
 // state_dir, log and maildirs live in a temporary directory, it listens on
@@ -64,6 +65,12 @@ type Dovecot struct {
 	uid, gid int    // owner of the maildirs and of Dovecot's mail processes
 	users    map[string]User
 
+	// submissionHost is Postfix's plain SMTP address when StartMailStack
+	// started this Dovecot: LMTP then runs Sieve, whose vacation replies
+	// go there, and accepts user+detail recipients. "" for StartDovecot.
+	submissionHost string
+	hostname       string // Postfix's myhostname, in Received and Message-IDs
+
 	mu     sync.Mutex
 	cmd    *exec.Cmd     // the master (run in the foreground with -F), nil when stopped
 	exited chan struct{} // closed when cmd has been reaped
@@ -76,7 +83,36 @@ func StartDovecot(t testing.TB, users ...User) *Dovecot {
 	t.Helper()
 	dovecotBin := requireBinary(t, "dovecot")
 	requireBinary(t, "doveadm")
+	d := newDovecot(t, users)
 
+	// The ports are probed free and then bound by Dovecot a moment later; a
+	// parallel test may take one in between, so retry with fresh ports.
+	var err error
+	for attempt := 0; attempt < 5; attempt++ {
+		var ports []int
+		if ports, err = freePorts(d.Host, 3); err != nil {
+			break
+		}
+		d.setPorts(ports)
+		if err = d.writeConfig(); err != nil {
+			break
+		}
+		if err = d.start(dovecotBin); err == nil {
+			return d
+		}
+		if !errors.Is(err, errAddrInUse) {
+			break
+		}
+	}
+	t.Fatalf("mailtest: starting Dovecot: %v", err)
+	return nil
+}
+
+// newDovecot prepares a stopped Dovecot: its directory, users and maildirs,
+// and the cleanup that stops it. The caller picks ports, writes the config
+// and starts it.
+func newDovecot(t testing.TB, users []User) *Dovecot {
+	t.Helper()
 	d := &Dovecot{
 		Host:     "127.0.0.1",
 		users:    make(map[string]User, len(users)),
@@ -98,7 +134,7 @@ func StartDovecot(t testing.TB, users ...User) *Dovecot {
 		d.users[u.Name] = u
 	}
 
-	d.Dir = tempDir(t)
+	d.Dir = tempDir(t, "mailtest-dovecot-")
 	d.Config = filepath.Join(d.Dir, "dovecot.conf")
 	d.LogPath = filepath.Join(d.Dir, "log", "dovecot.log")
 	d.stderr = filepath.Join(d.Dir, "log", "dovecot.stderr")
@@ -129,26 +165,7 @@ func StartDovecot(t testing.TB, users ...User) *Dovecot {
 			t.Errorf("mailtest: stopping Dovecot: %v", err)
 		}
 	})
-
-	// The ports are probed free and then bound by Dovecot a moment later; a
-	// parallel test may take one in between, so retry with fresh ports.
-	var err error
-	for attempt := 0; attempt < 5; attempt++ {
-		if err = d.pickPorts(); err != nil {
-			break
-		}
-		if err = d.writeConfig(); err != nil {
-			break
-		}
-		if err = d.start(dovecotBin); err == nil {
-			return d
-		}
-		if !errors.Is(err, errAddrInUse) {
-			break
-		}
-	}
-	t.Fatalf("mailtest: starting Dovecot: %v", err)
-	return nil
+	return d
 }
 
 // Restart stops and starts the server with the same configuration, ports and
@@ -420,12 +437,23 @@ func (d *Dovecot) stop() error {
 	if cmd == nil {
 		return nil
 	}
-	pid := cmd.Process.Pid
+	err := stopGroup("dovecot", cmd.Process.Pid, filepath.Join(d.baseDir, "master.pid"), exited, d.LogTail)
+	d.mu.Lock()
+	d.cmd = nil
+	d.mu.Unlock()
+	return err
+}
+
+// stopGroup SIGTERMs a master we started (pid, which leads its own process
+// group) and its whole group, and waits until all of them have exited.
+// exited is closed when the master has been reaped. A pidFile naming
+// another process is reported, and ignored: we signal the master we started,
+// not whatever a stale file names.
+func stopGroup(name string, pid int, pidFile string, exited <-chan struct{}, logTail func(int) string) error {
 	var errs []error
-	if data, err := os.ReadFile(filepath.Join(d.baseDir, "master.pid")); err == nil {
+	if data, err := os.ReadFile(pidFile); err == nil {
 		if p, err := strconv.Atoi(strings.TrimSpace(string(data))); err != nil || p != pid {
-			// Signal the master we started, not whatever a stale file names.
-			errs = append(errs, fmt.Errorf("master.pid says %q, but the master we started is %d", bytes.TrimSpace(data), pid))
+			errs = append(errs, fmt.Errorf("%s says %q, but the %s master we started is %d", filepath.Base(pidFile), bytes.TrimSpace(data), name, pid))
 		}
 	}
 	start := time.Now()
@@ -443,7 +471,7 @@ func (d *Dovecot) stop() error {
 				_ = syscall.Kill(-pid, syscall.SIGKILL)
 				<-exited
 				done = true
-				errs = append(errs, fmt.Errorf("dovecot (pid %d) did not exit within %v of SIGTERM; killed\n%s", pid, stopTimeout, d.LogTail(20)))
+				errs = append(errs, fmt.Errorf("%s (pid %d) did not exit within %v of SIGTERM; killed\n%s", name, pid, stopTimeout, logTail(20)))
 			case time.Since(start) > 100*time.Millisecond && !groupAlive(pid, pid):
 				_ = syscall.Kill(pid, syscall.SIGKILL)
 			}
@@ -455,15 +483,12 @@ func (d *Dovecot) stop() error {
 		if time.Now().After(deadline) {
 			_ = syscall.Kill(-pid, syscall.SIGKILL)
 			if time.Now().After(deadline.Add(2 * time.Second)) {
-				errs = append(errs, fmt.Errorf("processes of dovecot's group %d still running after SIGKILL", pid))
+				errs = append(errs, fmt.Errorf("processes of %s's group %d still running after SIGKILL", name, pid))
 				break
 			}
 		}
 		time.Sleep(5 * time.Millisecond)
 	}
-	d.mu.Lock()
-	d.cmd = nil
-	d.mu.Unlock()
 	return errors.Join(errs...)
 }
 
@@ -480,10 +505,10 @@ func greets(addr, greeting string) bool {
 	return err == nil && strings.HasPrefix(line, "* OK") && strings.Contains(line, greeting)
 }
 
-// pickPorts chooses three free loopback ports below the kernel's ephemeral
-// range, so that a port freed by Stop is not taken by some outgoing
-// connection before Restart binds it again.
-func (d *Dovecot) pickPorts() error {
+// freePorts chooses n distinct free loopback ports below the kernel's
+// ephemeral range, so that a port freed by Stop is not taken by some
+// outgoing connection before Restart binds it again.
+func freePorts(host string, n int) ([]int, error) {
 	lo, hi := 20000, 32000
 	if data, err := os.ReadFile("/proc/sys/net/ipv4/ip_local_port_range"); err == nil {
 		if f := strings.Fields(string(data)); len(f) == 2 {
@@ -493,7 +518,7 @@ func (d *Dovecot) pickPorts() error {
 		}
 	}
 	var ports []int
-	for tries := 0; len(ports) < 3; tries++ {
+	for tries := 0; len(ports) < n; tries++ {
 		var p int
 		switch {
 		case hi-lo >= 1000 && tries < 100:
@@ -501,9 +526,9 @@ func (d *Dovecot) pickPorts() error {
 		case tries < 200:
 			p = 0 // let the kernel choose
 		default:
-			return errors.New("no free loopback port found")
+			return nil, errors.New("no free loopback port found")
 		}
-		l, err := net.Listen("tcp", net.JoinHostPort(d.Host, strconv.Itoa(p)))
+		l, err := net.Listen("tcp", net.JoinHostPort(host, strconv.Itoa(p)))
 		if err != nil {
 			continue
 		}
@@ -513,11 +538,15 @@ func (d *Dovecot) pickPorts() error {
 			ports = append(ports, p)
 		}
 	}
+	return ports, nil
+}
+
+// setPorts sets the IMAP, LMTP and auth ports, in that order.
+func (d *Dovecot) setPorts(ports []int) {
 	d.IMAPPort, d.LMTPPort, d.AuthPort = ports[0], ports[1], ports[2]
 	d.Addr = net.JoinHostPort(d.Host, strconv.Itoa(d.IMAPPort))
 	d.LMTPAddr = net.JoinHostPort(d.Host, strconv.Itoa(d.LMTPPort))
 	d.AuthAddr = net.JoinHostPort(d.Host, strconv.Itoa(d.AuthPort))
-	return nil
 }
 
 func (d *Dovecot) writeUsers() error {
@@ -615,6 +644,27 @@ service anvil {
 }
 `, d.baseDir, filepath.Join(d.Dir, "state"), d.LogPath, d.Host, d.uid, d.gid,
 		filepath.Join(d.Dir, "users"), d.IMAPPort, d.LMTPPort, d.AuthPort, d.greeting)
+	if d.submissionHost != "" {
+		// StartMailStack: Postfix delivers by LMTP, VERP style with
+		// "user+detail@domain" recipients, which go to user's INBOX; Sieve
+		// (Pigeonhole) runs at delivery, and its vacation replies are
+		// sent through Postfix's plain SMTP port, with a null envelope
+		// sender. Vacation periods down to ":seconds 0" (reply every time)
+		// are allowed, so repeated tests behave the same.
+		fmt.Fprintf(&b, `hostname = %[2]s
+recipient_delimiter = +
+lmtp_save_to_detail_mailbox = no
+submission_host = %[1]s
+protocol lmtp {
+  mail_plugins = $mail_plugins sieve
+}
+plugin {
+  sieve = file:~/sieve;active=~/.dovecot.sieve
+  sieve_extensions = +vacation-seconds
+  sieve_vacation_min_period = 0
+}
+`, d.submissionHost, d.hostname)
+	}
 	if os.Geteuid() != 0 {
 		// Without root Dovecot can neither switch users, nor chown its
 		// sockets to the dovecot group, nor chroot.
@@ -644,7 +694,8 @@ func (d *Dovecot) chown(path string) error {
 }
 
 // tempDir returns the directory for one server: t.TempDir(), opened up so
-// that Dovecot's unprivileged processes can reach the files in it.
+// that the servers' unprivileged processes (Dovecot's, Postfix's) can reach
+// the files in it. prefix names the directories tempDir makes itself.
 //
 // $MAILTEST_TMPDIR, when set, is used instead (make test points it at
 // /dev/shm: on the project's VMs creating a file in /tmp costs ~0.4 ms, which
@@ -652,10 +703,10 @@ func (d *Dovecot) chown(path string) error {
 // short directory of our own when t.TempDir() is too long for the unix
 // sockets in base_dir (sun_path is 108 bytes) or has characters that
 // Dovecot's config or the passwd-file would interpret (%, :, spaces).
-func tempDir(t testing.TB) string {
+func tempDir(t testing.TB, prefix string) string {
 	t.Helper()
 	own := func(base string) string {
-		dir, err := os.MkdirTemp(base, "mailtest-dovecot-")
+		dir, err := os.MkdirTemp(base, prefix)
 		if err != nil {
 			t.Fatalf("mailtest: %v", err)
 		}
@@ -695,6 +746,16 @@ func checkUser(u User) error {
 // requireBinary finds a Dovecot program or skips (fails on CI) the test.
 func requireBinary(t testing.TB, name string) string {
 	t.Helper()
+	p, err := dovecotBinary(name)
+	if err != nil {
+		missingDependency(t, err, "Dovecot", InstallHint)
+	}
+	return p
+}
+
+// dovecotBinary finds a Dovecot program; for dovecot itself it also checks
+// that the IMAP and LMTP servers are installed.
+func dovecotBinary(name string) (string, error) {
 	p, err := findBinary(name)
 	if err == nil && name == "dovecot" {
 		// Debian splits the protocols into packages; without the LMTP one
@@ -705,14 +766,17 @@ func requireBinary(t testing.TB, name string) string {
 			}
 		}
 	}
-	if err == nil {
-		return p
-	}
+	return p, err
+}
+
+// missingDependency skips the test, saying how to install what, or fails it
+// when $CI is set: CI must run every end-to-end test.
+func missingDependency(t testing.TB, err error, what, hint string) {
+	t.Helper()
 	if os.Getenv("CI") != "" {
-		t.Fatalf("mailtest: %v (CI is set, so this fails): install Dovecot with `%s` (make test runs .ci/deps, which does)", err, InstallHint)
+		t.Fatalf("mailtest: %v (CI is set, so this fails): install %s with `%s` (make test runs .ci/deps, which does)", err, what, hint)
 	}
-	t.Skipf("mailtest: %v; to run this test install Dovecot: sudo %s", err, InstallHint)
-	return ""
+	t.Skipf("mailtest: %v; to run this test install %s: sudo %s", err, what, hint)
 }
 
 // debianLibexec is where Debian's Dovecot packages put the protocol servers.
