@@ -72,7 +72,7 @@ outbox:
 }
 
 // startDaemon runs `claimsd run` in-process until the test ends.
-func startDaemon(t *testing.T, cfg string) {
+func startDaemon(t testing.TB, cfg string) {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
@@ -156,7 +156,9 @@ func waitFor(t testing.TB, timeout time.Duration, what string, cond func() bool)
 
 func listOutbox(t testing.TB, cfg string) []store.OutboxItem {
 	t.Helper()
-	out, errOut, code := runCLI(t.(*testing.T), context.Background(), "--config", cfg, "outbox", "list", "--json")
+	var stdout, stderr bytes.Buffer
+	code := run(context.Background(), []string{"--config", cfg, "outbox", "list", "--json"}, &stdout, &stderr)
+	out, errOut := stdout.String(), stderr.String()
 	if code != 0 {
 		t.Fatalf("outbox list: %d %s", code, errOut)
 	}
