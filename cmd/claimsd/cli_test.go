@@ -6,6 +6,10 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/claimsd/claimsd/message"
+	"github.com/claimsd/claimsd/store"
 )
 
 // TestCLI checks exit codes and messages of the command line that need no
@@ -37,6 +41,8 @@ func TestCLI(t *testing.T) {
 		{"bad --now", []string{"--config", good, "run", "--once", "--now", "tomorrow"}, 2, "want RFC 3339"},
 		{"cases before any run", []string{"cases", "list", "--config", good}, 1, "no store"},
 		{"cases show without id", []string{"--config", good, "cases", "show"}, 2, "want a case id"},
+		{"outbox without subcommand", []string{"--config", good, "outbox"}, 2, "want list, show or retry"},
+		{"outbox retry without number", []string{"--config", good, "outbox", "retry", "abc"}, 2, "want an outbox item number"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -46,5 +52,47 @@ func TestCLI(t *testing.T) {
 				t.Errorf("exit %d, want %d; want %q in\nstdout: %s\nstderr: %s", code, tt.code, tt.contains, out, errOut)
 			}
 		})
+	}
+}
+
+// TestOutboxRetryWithoutDaemon: with no daemon running, `outbox retry`
+// changes the store itself and `outbox list` shows the item due again;
+// a sent item is refused.
+func TestOutboxRetryWithoutDaemon(t *testing.T) {
+	dir := t.TempDir()
+	cfg := writeConfig(t, dir, "127.0.0.1", 1143, "claims@example.test", "pw")
+	db, err := store.Open(filepath.Join(dir, "data"), store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := time.Now()
+	err = db.Update(func(tx *store.Tx) error {
+		for _, status := range []string{store.OutboxFailed, store.OutboxSent} {
+			it := &store.OutboxItem{Purpose: "ack", Status: status, MessageID: status + "@x", To: message.Address{Addr: "jan@example.net"},
+				From: message.Address{Addr: "claims@example.test"}, Subject: "Re: x", Text: "x", Date: now, QueuedAt: now, LastError: "550 no such user"}
+			if err := tx.AddOutbox(it); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	db.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if out := mustCLI(t, "--config", cfg, "outbox", "list"); !strings.Contains(out, "failed") || !strings.Contains(out, "550 no such user") {
+		t.Errorf("outbox list:\n%s", out)
+	}
+	if out := mustCLI(t, "--config", cfg, "outbox", "retry", "1"); !strings.Contains(out, "outbox 1 to jan@example.net queued") {
+		t.Errorf("retry: %s", out)
+	}
+	if out := mustCLI(t, "--config", cfg, "outbox", "list", "--status", "queued"); !strings.Contains(out, "jan@example.net") {
+		t.Errorf("after retry:\n%s", out)
+	}
+	if _, errOut, code := runCLI(t, context.Background(), "--config", cfg, "outbox", "retry", "2"); code != 1 || !strings.Contains(errOut, "already sent") {
+		t.Errorf("retry of a sent mail: exit %d, %s", code, errOut)
+	}
+	if out := mustCLI(t, "--config", cfg, "outbox", "show", "1"); !strings.Contains(out, "Message-ID: <failed@x>") {
+		t.Errorf("show:\n%s", out)
 	}
 }

@@ -88,6 +88,10 @@ func openDaemon(cfg *config.Config, log *slog.Logger, now func() time.Time) (*da
 		db.Close()
 		return nil, fmt.Errorf("templates (templates.dir, templates.default_language): %w", err)
 	}
+	if err := fillLegalDue(db, cal, cfg.Deadlines.DaysFor, log); err != nil {
+		db.Close()
+		return nil, err
+	}
 	from := senderAddress(cfg)
 	ids := caseref.MessageIDs{Key: db.MessageIDKey(), Domain: domainOf(cfg.ClaimsAddress)}
 	resp := outbox.NewResponder(outbox.Settings{
@@ -131,6 +135,37 @@ func openDaemon(cfg *config.Config, log *slog.Logger, now func() time.Time) (*da
 	d.intake = intake.New(db, set, log, now)
 	d.watcher = mailbox.NewWatcher(mailboxOptions(cfg.IMAP), d.intake, log.With("mailbox", cfg.IMAP.Mailbox))
 	return d, nil
+}
+
+// fillLegalDue gives cases from a store of schema 1 (before deadlines
+// existed) their legal answer date, once.
+func fillLegalDue(db *store.DB, cal *calendar.Calendar, days func(string) int, log *slog.Logger) error {
+	n := 0
+	err := db.Update(func(tx *store.Tx) error {
+		cases, err := tx.ListCases(store.CaseFilter{})
+		if err != nil {
+			return err
+		}
+		for _, c := range cases {
+			if c.LegalDue != "" {
+				continue
+			}
+			old := c
+			c.LegalDue = cal.LegalDue(c.ReceivedAt, days(c.Category)).String()
+			if err := tx.UpdateCase(&old, &c); err != nil {
+				return err
+			}
+			n++
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("fill in legal due dates: %w", err)
+	}
+	if n > 0 {
+		log.Info("legal answer dates filled in for cases from an older release", "cases", n)
+	}
+	return nil
 }
 
 // newCalendar builds the business calendar from the deadlines section.

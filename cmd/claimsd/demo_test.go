@@ -25,6 +25,14 @@ func TestDemo(t *testing.T) {
 		"tag CLM-2026-000001 ignored: sender is neither",
 		"messages kept without a case: 1",
 		"#8 bounce",
+		// One acknowledgement per case, none to the auto-reply or bounce.
+		"SMTP server received 4 mails:",
+		"Subject: Re: Reklamacja - pęknięty ekran telefonu [CLM-2026-000001]",
+		"Subject: Re: Blender stopped working after two weeks [CLM-2026-000002]",
+		"Subject: Re: please send the refund to my account instead [CLM-2026-000004]",
+		"Auto-Submitted: auto-replied",
+		"konsumenta odpowiemy najpóźniej do 7 grudnia 2026 r.",
+		"we will answer by 7 December 2026",
 	} {
 		if !strings.Contains(out, want) {
 			t.Errorf("demo output lacks %q\n%s", want, out)
