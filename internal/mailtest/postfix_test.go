@@ -9,6 +9,7 @@ import (
 	"mime/multipart"
 	"net"
 	"net/mail"
+	netsmtp "net/smtp"
 	"os"
 	"strings"
 	"syscall"
@@ -27,6 +28,7 @@ var (
 	customer = User{"customer@example.test", "customer-pw"}
 	someone  = User{"someone@example.test", "someone-pw"}
 	robot    = User{"robot@example.test", "robot-pw"}
+	jan      = User{"jan@example.test", "jan-pw"}
 )
 
 // Postfix relays a few mails in well under a second; generous for a
@@ -132,7 +134,7 @@ func smtpCode(err error) int {
 // or looks only at the messages it caused.
 func TestMailStack(t *testing.T) {
 	t0 := time.Now()
-	d, p := StartMailStack(t, stackDomain, claims, customer, someone, robot)
+	d, p := StartMailStack(t, stackDomain, claims, customer, someone, robot, jan)
 	t.Logf("StartMailStack: %v (SMTP %s, submission %s, IMAP %s, LMTP %s)", time.Since(t0), p.SMTPAddr, p.SubmissionAddr, d.Addr, d.LMTPAddr)
 
 	t.Run("SubmissionWithAuth", func(t *testing.T) {
@@ -193,6 +195,30 @@ func TestMailStack(t *testing.T) {
 		}
 		if err := c.Reset(); err != nil {
 			t.Error(err)
+		}
+	})
+
+	// Go's net/smtp asks for SMTPUTF8 whenever the server offers it, and
+	// Dovecot's LMTP does not offer it: the stack must not bounce such
+	// mail (Postfix does not offer SMTPUTF8 either).
+	t.Run("UTF8HeadersByNetSMTP", func(t *testing.T) {
+		raw := "From: Klient <someone@example.test>\r\nTo: Jan <jan@example.test>\r\nSubject: Pęknięty ekran, żółw\r\n" +
+			"Message-ID: <utf8-1@example.test>\r\nMIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: 8bit\r\n\r\nZażółć gęślą jaźń.\r\n"
+		if err := netsmtp.SendMail(p.SMTPAddr, nil, someone.Name, []string{jan.Name}, []byte(raw)); err != nil {
+			t.Fatal(err)
+		}
+		if err := netsmtp.SendMail(p.SubmissionAddr, netsmtp.PlainAuth("", claims.Name, claims.Password, p.Host), "claims+b-9@example.test", []string{jan.Name}, []byte(raw)); err != nil {
+			t.Fatal(err)
+		}
+		p.WaitQueueEmpty(t, deliveryTimeout)
+		msgs := inbox(t, d, jan)
+		if len(msgs) != 2 {
+			t.Fatalf("jan's INBOX has %d messages, want 2\n%s", len(msgs), p.LogTail(10))
+		}
+		for _, m := range msgs {
+			if got := m.Header.Get("Subject"); got != "Pęknięty ekran, żółw" {
+				t.Errorf("Subject %q", got)
+			}
 		}
 	})
 
