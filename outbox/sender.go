@@ -21,7 +21,11 @@ type SenderConfig struct {
 	RetryInitial time.Duration // wait after the first temporary failure
 	RetryMax     time.Duration // cap of the doubling wait
 	GiveUpAfter  time.Duration // temporary failures this long after queueing fail the mail
-	Batch        int           // items per connection; default 50
+	// Batch is how many items one attempt commit claims; default 10. A
+	// crash re-sends at most the items of one batch that the server had
+	// already accepted: smaller means fewer duplicates after a crash, at
+	// the cost of a commit per batch (10 measured no slower than 50).
+	Batch int
 }
 
 // Sender delivers queued mail in the background. Before each attempt it
@@ -40,7 +44,7 @@ type Sender struct {
 // NewSender returns a Sender.
 func NewSender(db *store.DB, tr Transport, cfg SenderConfig, log *slog.Logger, now func() time.Time) *Sender {
 	if cfg.Batch <= 0 {
-		cfg.Batch = 50
+		cfg.Batch = 10
 	}
 	if cfg.RetryInitial <= 0 {
 		cfg.RetryInitial = 30 * time.Second
