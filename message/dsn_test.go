@@ -85,3 +85,17 @@ func TestParseDeliveryStatusTable(t *testing.T) {
 		})
 	}
 }
+
+// FuzzDeliveryStatus: any bytes give recipients with an address and
+// never a panic.
+func FuzzDeliveryStatus(f *testing.F) {
+	f.Add([]byte("Reporting-MTA: dns; x\r\n\r\nFinal-Recipient: rfc822; a@x\r\nAction: failed\r\nStatus: 5.1.1\r\n"))
+	f.Add([]byte("\r\n\r\n\r\nOriginal-Recipient: ;\r\n"))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		for _, rs := range parseDeliveryStatus(b) {
+			if rs.Recipient == "" {
+				t.Fatalf("recipient without address: %+v", rs)
+			}
+		}
+	})
+}
