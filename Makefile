@@ -11,7 +11,8 @@ export MAILTEST_TMPDIR
 
 .PHONY: test bench fuzz demo build
 
-# .ci/deps installs Dovecot (for the end-to-end tests) only when missing.
+# .ci/deps installs Dovecot, Sieve and Postfix (for the end-to-end tests)
+# only when missing.
 test:
 	./.ci/deps
 	$(GO) vet ./...
@@ -26,6 +27,9 @@ bench:
 	TMPDIR=$(BENCH_TMPDIR) $(GO) test -run='^$$' -bench=IntakeVsRawFetch -benchtime=3x ./cmd/claimsd
 	TMPDIR=$(BENCH_TMPDIR) $(GO) test -run='^$$' -bench=PeakRSS50MB -benchtime=2x ./cmd/claimsd
 	TMPDIR=$(BENCH_TMPDIR) $(GO) test -run='^$$' -bench=IdleLatency -benchtime=300x ./cmd/claimsd
+	TMPDIR=$(BENCH_TMPDIR) $(GO) test -run='^$$' -bench=AckLatency -benchtime=200x ./cmd/claimsd
+	TMPDIR=$(BENCH_TMPDIR) $(GO) test -run='^$$' -bench=OutboxThroughput -benchtime=3x ./cmd/claimsd
+	TMPDIR=$(BENCH_TMPDIR) $(GO) test -run='^$$' -bench=SIGKILL -benchtime=20x -timeout=30m ./cmd/claimsd
 
 # Runs every fuzz target for FUZZTIME each, one at a time (go test -fuzz
 # takes one target in one package).
