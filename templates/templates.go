@@ -24,6 +24,7 @@ import (
 	"errors"
 	"fmt"
 	htmltemplate "html/template"
+	"io"
 	"io/fs"
 	"maps"
 	"os"
@@ -352,16 +353,7 @@ func parseText(k fileKey, src source, fm map[string]any, data []any) (*texttempl
 	if err != nil {
 		return nil, err
 	}
-	for _, d := range data {
-		var b strings.Builder
-		if err := t.Execute(&b, d); err != nil {
-			return nil, err
-		}
-		if strings.TrimSpace(b.String()) == "" {
-			return nil, errors.New("renders an empty message")
-		}
-	}
-	return t, nil
+	return t, tryExecute(t.Execute, data)
 }
 
 // parseHTML parses an HTML part and executes it with each sample. Executing
@@ -373,16 +365,22 @@ func parseHTML(k fileKey, src source, fm map[string]any, data []any) (*htmltempl
 	if err != nil {
 		return nil, err
 	}
+	return t, tryExecute(t.Execute, data)
+}
+
+// tryExecute runs a parsed template with each sample, so that a mistake
+// shows at load and not at the first send.
+func tryExecute(execute func(io.Writer, any) error, data []any) error {
 	for _, d := range data {
 		var b strings.Builder
-		if err := t.Execute(&b, d); err != nil {
-			return nil, err
+		if err := execute(&b, d); err != nil {
+			return err
 		}
 		if strings.TrimSpace(b.String()) == "" {
-			return nil, errors.New("renders an empty message")
+			return errors.New("renders an empty message")
 		}
 	}
-	return t, nil
+	return nil
 }
 
 // Ack renders the acknowledgement in lang, falling back to the default
