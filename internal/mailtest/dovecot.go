@@ -368,27 +368,12 @@ func (d *Dovecot) start(bin string) error {
 	if err := os.MkdirAll(d.baseDir, 0o755); err != nil {
 		return err
 	}
-	logf, err := os.OpenFile(d.stderr, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o644)
+	stderrStart, logStart := fileSize(d.stderr), fileSize(d.LogPath)
+	m, err := spawnMaster(d.stderr, bin, "-F", "-c", d.Config)
 	if err != nil {
 		return err
 	}
-	defer logf.Close() // the child has its own copy
-	stderrStart, logStart := fileSize(d.stderr), fileSize(d.LogPath)
-
-	cmd := exec.Command(bin, "-F", "-c", d.Config)
-	// Never pipes: Dovecot's children inherit them and keep them open, so a
-	// caller reading to EOF would hang. Stdin nil is /dev/null.
-	cmd.Stdout, cmd.Stderr = logf, logf
-	cmd.SysProcAttr = sysProcAttr()
-	if err := cmd.Start(); err != nil {
-		return err
-	}
-	exited := make(chan struct{})
-	var waitErr error
-	go func() {
-		waitErr = cmd.Wait()
-		close(exited)
-	}()
+	cmd, exited := m.cmd, m.exited
 	d.mu.Lock()
 	d.cmd, d.exited = cmd, exited
 	d.mu.Unlock()
@@ -403,7 +388,7 @@ func (d *Dovecot) start(bin string) error {
 			d.cmd = nil
 			d.mu.Unlock()
 			_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) // any child it left
-			msg := fmt.Sprintf("dovecot exited during start (%v)\n%s", waitErr, d.LogTail(30))
+			msg := fmt.Sprintf("dovecot exited during start (%v)\n%s", m.err, d.LogTail(30))
 			if strings.Contains(readFrom(d.stderr, stderrStart)+readFrom(d.LogPath, logStart), "Address already in use") {
 				return fmt.Errorf("%w: %s", errAddrInUse, msg)
 			}
@@ -419,6 +404,37 @@ func (d *Dovecot) start(bin string) error {
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
+}
+
+// master is a server's master process we started.
+type master struct {
+	cmd    *exec.Cmd
+	exited chan struct{} // closed when cmd has been reaped
+	err    error         // cmd.Wait's error, once exited is closed
+}
+
+// spawnMaster starts bin in its own process group with its output
+// appended to logPath. Never pipes: the daemons' children inherit them and
+// keep them open, so a caller reading to EOF would hang. Stdin nil is
+// /dev/null.
+func spawnMaster(logPath, bin string, args ...string) (*master, error) {
+	logf, err := os.OpenFile(logPath, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o644)
+	if err != nil {
+		return nil, err
+	}
+	defer logf.Close() // the child has its own copy
+	cmd := exec.Command(bin, args...)
+	cmd.Stdout, cmd.Stderr = logf, logf
+	cmd.SysProcAttr = sysProcAttr()
+	if err := cmd.Start(); err != nil {
+		return nil, err
+	}
+	m := &master{cmd: cmd, exited: make(chan struct{})}
+	go func() {
+		m.err = cmd.Wait()
+		close(m.exited)
+	}()
+	return m, nil
 }
 
 // stop SIGTERMs the pid in master.pid, and its process group, and waits

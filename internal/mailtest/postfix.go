@@ -583,27 +583,12 @@ func (p *Postfix) start() error {
 	if err := os.Remove(filepath.Join(p.queueDir, "pid", "master.pid")); err != nil && !os.IsNotExist(err) {
 		return err
 	}
-	logf, err := os.OpenFile(p.stderr, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o644)
+	stderrStart, logStart := fileSize(p.stderr), fileSize(p.LogPath)
+	m, err := spawnMaster(p.stderr, p.master, "-d", "-c", p.configDir)
 	if err != nil {
 		return err
 	}
-	defer logf.Close() // the child has its own copy
-	stderrStart, logStart := fileSize(p.stderr), fileSize(p.LogPath)
-
-	cmd := exec.Command(p.master, "-d", "-c", p.configDir)
-	// Never pipes: the daemons inherit them and keep them open. Stdin nil
-	// is /dev/null.
-	cmd.Stdout, cmd.Stderr = logf, logf
-	cmd.SysProcAttr = sysProcAttr()
-	if err := cmd.Start(); err != nil {
-		return err
-	}
-	exited := make(chan struct{})
-	var waitErr error
-	go func() {
-		waitErr = cmd.Wait()
-		close(exited)
-	}()
+	cmd, exited := m.cmd, m.exited
 	p.mu.Lock()
 	p.cmd, p.exited = cmd, exited
 	p.mu.Unlock()
@@ -621,7 +606,7 @@ func (p *Postfix) start() error {
 			p.cmd = nil
 			p.mu.Unlock()
 			_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) // any child it left
-			msg := fmt.Sprintf("postfix's master exited during start (%v)\n%s", waitErr, p.LogTail(30))
+			msg := fmt.Sprintf("postfix's master exited during start (%v)\n%s", m.err, p.LogTail(30))
 			if strings.Contains(readFrom(p.stderr, stderrStart)+readFrom(p.LogPath, logStart), "Address already in use") {
 				return fmt.Errorf("%w: %s", errAddrInUse, msg)
 			}
