@@ -74,6 +74,9 @@ func DecideAck(in AckInput, l Limits) Verdict {
 // start of a subject, with Outlook's "Re[2]:" counters.
 var replyPrefix = regexp.MustCompile(`(?i)^\s*(re|res|aw|sv|antw|odp|r|rif|ref|vs|fwd|fw|pd|wg|tr|rv|enc|vb|i)(\[\d+\]|\(\d+\))?\s*:\s*`)
 
+// caseTag matches a case tag of any prefix, e.g. [CLM-2026-000123].
+var caseTag = regexp.MustCompile(`(?i)\s*\[[a-z0-9]{2,10}-\d{4}-\d+\]`)
+
 // stripReplyPrefixes removes leading reply and forward prefixes.
 func stripReplyPrefixes(s string) string {
 	for range 20 {
@@ -94,16 +97,12 @@ func ReplySubject(customerSubject, tag, fallback string) string {
 	base := stripReplyPrefixes(SafeHeaderText(customerSubject, maxSubject))
 	// Tags of other cases go: a subject naming two cases would thread by
 	// whichever a later reader finds first.
-	if prefix, _, ok := strings.Cut(strings.TrimPrefix(tag, "["), "-"); ok {
-		other := regexp.MustCompile(`(?i)\s*\[` + regexp.QuoteMeta(prefix) + `-\d{4}-\d+\]`)
-		base = strings.TrimSpace(other.ReplaceAllStringFunc(base, func(t string) string {
-			if strings.EqualFold(strings.TrimSpace(t), tag) {
-				return t
-			}
-			return ""
-		}))
-		base = stripReplyPrefixes(base)
-	}
+	base = stripReplyPrefixes(strings.TrimSpace(caseTag.ReplaceAllStringFunc(base, func(t string) string {
+		if strings.EqualFold(strings.TrimSpace(t), tag) {
+			return t
+		}
+		return ""
+	})))
 	if base == "" {
 		base = fallback
 	}

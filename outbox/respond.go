@@ -319,7 +319,11 @@ func markUnreachable(c *store.Case, at time.Time, note string) {
 // original, found by its VERP address).
 func (r *Responder) BounceCase(tx *store.Tx, p *message.Parsed) (caseID, note string, err error) {
 	it, how, err := r.bouncedItem(tx, p)
-	if err != nil || it == nil {
+	if err != nil || it == nil || it.CaseID == "" {
+		return "", "", err
+	}
+	// The item may outlive its case (erased on request): file nothing then.
+	if _, ok, err := tx.Case(it.CaseID); err != nil || !ok {
 		return "", "", err
 	}
 	return it.CaseID, fmt.Sprintf("bounce of outbox %d (%s)", it.ID, how), nil
