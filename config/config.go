@@ -72,6 +72,82 @@ type Config struct {
 	AutoMail AutoMail `yaml:"auto_mail"`
 	// Outbox configures delivery retries.
 	Outbox Outbox `yaml:"outbox"`
+	// WorkingHours are when the team works; service levels count them.
+	WorkingHours WorkingHours `yaml:"working_hours"`
+	// ServiceLevel sets the first-answer deadline.
+	ServiceLevel ServiceLevel `yaml:"service_level"`
+	// Reminders configures reminders to staff and customers.
+	Reminders Reminders `yaml:"reminders"`
+	// Escalation configures what supervisors hear.
+	Escalation Escalation `yaml:"escalation"`
+}
+
+// WorkingHours are the team's working hours on working days (weekdays
+// listed, not holidays, not closure days), in the configured zone.
+type WorkingHours struct {
+	// Start and End as HH:MM; defaults 08:00 and 16:00.
+	Start string `yaml:"start"`
+	End   string `yaml:"end"`
+	// Days are 3-letter English weekdays; default mon to fri.
+	Days []string `yaml:"days"`
+}
+
+// ServiceLevel sets how soon a staff member must first answer a case, in
+// working time. The clock pauses while a case waits for the customer.
+type ServiceLevel struct {
+	// FirstAnswer is the default; default 8h (one working day).
+	FirstAnswer Duration `yaml:"first_answer"`
+	// ByPriority overrides it per priority (urgent, high, normal).
+	ByPriority []PriorityLevel `yaml:"by_priority"`
+}
+
+// PriorityLevel is the first-answer time of one priority.
+type PriorityLevel struct {
+	Priority    string   `yaml:"priority"`
+	FirstAnswer Duration `yaml:"first_answer"`
+}
+
+// FirstAnswerFor returns the first-answer working time for a priority.
+func (s ServiceLevel) FirstAnswerFor(priority string) time.Duration {
+	for _, p := range s.ByPriority {
+		if p.Priority == priority {
+			return p.FirstAnswer.Duration
+		}
+	}
+	return s.FirstAnswer.Duration
+}
+
+// Reminders configures reminder mails.
+type Reminders struct {
+	// LegalBefore are times before the legal deadline (calendar time) at
+	// which the specialist is reminded; default 72h and 24h.
+	LegalBefore []Duration `yaml:"legal_before"`
+	// FirstAnswerBefore are working times before the first-answer
+	// deadline; default 2h.
+	FirstAnswerBefore []Duration `yaml:"first_answer_before"`
+	// TeamAddress gets reminders of unassigned cases; empty: every
+	// specialist in staff.
+	TeamAddress string `yaml:"team_address"`
+	// CustomerAfter is how long a case waits for the customer before they
+	// are reminded; default 168h (7 days); 0 turns it off.
+	CustomerAfter *Duration `yaml:"customer_after"`
+	// CloseAfter is how long after that reminder the case is closed with a
+	// notice; default 0 (never).
+	CloseAfter Duration `yaml:"close_after"`
+}
+
+// Escalation configures what supervisors hear.
+type Escalation struct {
+	// AtRiskBusinessDays: a case not closed this many business days before
+	// its legal deadline is escalated to the supervisors at once; default 1.
+	AtRiskBusinessDays *int `yaml:"at_risk_business_days"`
+	// DigestSchedule is a cron spec (minute hour day month weekday) in the
+	// configured zone for the digest of overdue and at-risk cases; default
+	// "0 8 * * 1-5". Empty string turns the digest off.
+	DigestSchedule *string `yaml:"digest_schedule"`
+	// DigestWhenEmpty sends the digest even when nothing is overdue or at
+	// risk; default false.
+	DigestWhenEmpty bool `yaml:"digest_when_empty"`
 }
 
 // Organization is who the mail claimsd sends is signed by.

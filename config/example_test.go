@@ -66,7 +66,7 @@ func schemaKeys(prefix string, t reflect.Type) []string {
 			keys = append(keys, path)
 		case ft.Kind() == reflect.Struct:
 			keys = append(keys, schemaKeys(path, ft)...)
-		case ft.Kind() == reflect.Slice && ft.Elem().Kind() == reflect.Struct:
+		case ft.Kind() == reflect.Slice && ft.Elem().Kind() == reflect.Struct && !isLeaf(ft.Elem()):
 			keys = append(keys, schemaKeys(path+"[0]", ft.Elem())...)
 		default:
 			keys = append(keys, path+"[0]")

@@ -11,6 +11,8 @@ import (
 	"strings"
 	"time"
 	"unicode/utf8"
+
+	"github.com/robfig/cron/v3"
 )
 
 // Defaults filled in for keys that are absent.
@@ -34,6 +36,10 @@ const (
 	DefaultRetryInitial     = 30 * time.Second
 	DefaultRetryMax         = time.Hour
 	DefaultGiveUpAfter      = 72 * time.Hour
+	DefaultFirstAnswer      = 8 * time.Hour
+	DefaultCustomerAfter    = 7 * 24 * time.Hour
+	DefaultDigestSchedule   = "0 8 * * 1-5"
+	DefaultAtRiskDays       = 1
 )
 
 // Security modes of the IMAP and SMTP connections.
@@ -76,6 +82,10 @@ func (k *checker) check(c *Config) {
 	k.templates(&c.Templates)
 	k.autoMail(&c.AutoMail)
 	k.outbox(&c.Outbox)
+	k.workingHours(&c.WorkingHours)
+	k.serviceLevel(&c.ServiceLevel)
+	k.reminders(&c.Reminders)
+	k.escalation(&c.Escalation)
 }
 
 // dataDir requires data_dir and makes it absolute.
@@ -685,5 +695,119 @@ func (k *checker) outbox(o *Outbox) {
 	if o.RetryMax.Duration < o.RetryInitial.Duration {
 		k.add("outbox.retry_max", fmt.Sprintf("%s is shorter than outbox.retry_initial (%s)", formatDuration(o.RetryMax.Duration), formatDuration(o.RetryInitial.Duration)),
 			"make retry_max at least retry_initial")
+	}
+}
+
+var weekdays = []string{"sun", "mon", "tue", "wed", "thu", "fri", "sat"}
+
+func clockMinutes(s string) (int, bool) {
+	t, err := time.Parse("15:04", strings.TrimSpace(s))
+	if err != nil {
+		if strings.TrimSpace(s) == "24:00" {
+			return 24 * 60, true
+		}
+		return 0, false
+	}
+	return t.Hour()*60 + t.Minute(), true
+}
+
+func (k *checker) workingHours(w *WorkingHours) {
+	if w.Start == "" {
+		w.Start = "08:00"
+	}
+	if w.End == "" {
+		w.End = "16:00"
+	}
+	start, okS := clockMinutes(w.Start)
+	end, okE := clockMinutes(w.End)
+	if !okS {
+		k.add("working_hours.start", fmt.Sprintf("%q is not a time of day", w.Start), "write HH:MM, e.g. 08:00")
+	}
+	if !okE {
+		k.add("working_hours.end", fmt.Sprintf("%q is not a time of day", w.End), "write HH:MM, e.g. 16:00")
+	}
+	if okS && okE && end <= start {
+		k.add("working_hours.end", fmt.Sprintf("%s is not after working_hours.start %s", w.End, w.Start), "make end later than start, e.g. 08:00 to 16:00")
+	}
+	if !k.present["working_hours.days"] {
+		w.Days = []string{"mon", "tue", "wed", "thu", "fri"}
+	}
+	if len(w.Days) == 0 {
+		k.add("working_hours.days", "lists no day", "list the working weekdays, e.g. [mon, tue, wed, thu, fri]")
+	}
+	for i, d := range w.Days {
+		w.Days[i] = strings.ToLower(strings.TrimSpace(d))
+		if !contains(weekdays, w.Days[i]) {
+			k.add(fmt.Sprintf("working_hours.days[%d]", i), fmt.Sprintf("%q is not a weekday", d), "use mon, tue, wed, thu, fri, sat or sun")
+		}
+	}
+}
+
+var priorities = []string{"urgent", "high", "normal"}
+
+func (k *checker) serviceLevel(s *ServiceLevel) {
+	k.duration("service_level.first_answer", &s.FirstAnswer, DefaultFirstAnswer, time.Minute)
+	for i := range s.ByPriority {
+		key := fmt.Sprintf("service_level.by_priority[%d]", i)
+		if !contains(priorities, s.ByPriority[i].Priority) {
+			k.add(key+".priority", fmt.Sprintf("%q is not a priority", s.ByPriority[i].Priority), "use urgent, high or normal")
+		}
+		k.duration(key+".first_answer", &s.ByPriority[i].FirstAnswer, DefaultFirstAnswer, time.Minute)
+	}
+}
+
+func (k *checker) reminders(r *Reminders) {
+	if !k.present["reminders.legal_before"] {
+		r.LegalBefore = []Duration{{72 * time.Hour}, {24 * time.Hour}}
+	}
+	for i, d := range r.LegalBefore {
+		if d.Duration <= 0 {
+			k.add(fmt.Sprintf("reminders.legal_before[%d]", i), "must be longer than zero", "use a duration such as 72h or 1d")
+		}
+	}
+	if !k.present["reminders.first_answer_before"] {
+		r.FirstAnswerBefore = []Duration{{2 * time.Hour}}
+	}
+	for i, d := range r.FirstAnswerBefore {
+		if d.Duration <= 0 {
+			k.add(fmt.Sprintf("reminders.first_answer_before[%d]", i), "must be longer than zero", "use a working-time duration such as 2h")
+		}
+	}
+	if r.TeamAddress != "" {
+		if a, ok := k.bareAddress("reminders.team_address", r.TeamAddress, "zespol@example.com"); ok {
+			r.TeamAddress = a
+		}
+	}
+	if r.CustomerAfter == nil {
+		r.CustomerAfter = &Duration{DefaultCustomerAfter}
+	} else if r.CustomerAfter.Duration < 0 {
+		k.add("reminders.customer_after", "must not be negative", "use a duration such as 7d, or 0 to turn customer reminders off")
+	}
+	if r.CloseAfter.Duration < 0 {
+		k.add("reminders.close_after", "must not be negative", "use a duration such as 14d, or 0 to never close automatically")
+	}
+	if r.CloseAfter.Duration > 0 && r.CustomerAfter.Duration == 0 {
+		k.add("reminders.close_after", "is set but reminders.customer_after is 0", "closing follows the customer reminder: set customer_after too")
+	}
+}
+
+func (k *checker) escalation(e *Escalation) {
+	if e.AtRiskBusinessDays == nil {
+		n := DefaultAtRiskDays
+		e.AtRiskBusinessDays = &n
+	} else if *e.AtRiskBusinessDays < 0 || *e.AtRiskBusinessDays > 30 {
+		k.add("escalation.at_risk_business_days", fmt.Sprintf("must be between 0 and 30, got %d", *e.AtRiskBusinessDays), "use 1 or 2; 0 escalates on the due day itself")
+	}
+	if e.DigestSchedule == nil {
+		s := DefaultDigestSchedule
+		e.DigestSchedule = &s
+	}
+	spec := strings.TrimSpace(*e.DigestSchedule)
+	*e.DigestSchedule = spec
+	if spec != "" {
+		if _, err := cron.ParseStandard(spec); err != nil || strings.Contains(spec, "TZ=") {
+			k.add("escalation.digest_schedule", fmt.Sprintf("%q is not a cron schedule", spec),
+				"write five fields: minute hour day-of-month month day-of-week, e.g. \"0 8 * * 1-5\" (the configured timezone applies), or \"\" to turn the digest off")
+		}
 	}
 }
