@@ -18,6 +18,10 @@ const (
 // IsOpenStatus reports whether a case in status s still expects work.
 func IsOpenStatus(s string) bool { return s == StatusOpen || s == StatusWaiting }
 
+// IsClosingStatus reports whether status s answers the complaint (the
+// legal deadline is met).
+func IsClosingStatus(s string) bool { return s == StatusResolved || s == StatusRejected }
+
 // Case is one complaint, warranty claim or return.
 type Case struct {
 	ID           string `json:"id"`
@@ -46,8 +50,35 @@ type Case struct {
 	CustomerUnreachable bool   `json:"customer_unreachable,omitempty"`
 	UnreachableNote     string `json:"unreachable_note,omitempty"`
 	// Events is the case's history of automatic decisions (acknowledged,
-	// suppressed, bounced), oldest first.
+	// suppressed, bounced, reminded, escalated), oldest first.
 	Events []Event `json:"events,omitempty"`
+
+	// Priority is urgent, high or normal.
+	Priority string `json:"priority,omitempty"`
+	// The first-answer service level, in working time: the clock started
+	// (or resumed) at FirstAnswerStart with FirstAnswerBudget left, and
+	// ends at FirstAnswerDue. While the case waits for the customer the
+	// clock is paused: FirstAnswerDue is zero and the budget is kept.
+	FirstAnswerStart  time.Time     `json:"first_answer_start,omitzero"`
+	FirstAnswerBudget time.Duration `json:"first_answer_budget,omitempty"`
+	FirstAnswerDue    time.Time     `json:"first_answer_due,omitzero"`
+	// FirstAnsweredAt is when staff first answered; it meets the service
+	// level.
+	FirstAnsweredAt time.Time `json:"first_answered_at,omitzero"`
+	// WaitingSince is when the case began waiting for the customer.
+	WaitingSince time.Time `json:"waiting_since,omitzero"`
+	// ClosedAt is when the case got a closing status; it meets the legal
+	// deadline.
+	ClosedAt time.Time `json:"closed_at,omitzero"`
+	// Overdue flags, set when a deadline passes unmet.
+	LegalOverdue       bool `json:"legal_overdue,omitempty"`
+	FirstAnswerOverdue bool `json:"first_answer_overdue,omitempty"`
+	// Done records the reminders and escalations already made, by key, so
+	// each happens at most once.
+	Done map[string]time.Time `json:"done,omitempty"`
+	// NextDueAt is when the scheduler must next look at the case (zero:
+	// never); indexed by time.
+	NextDueAt time.Time `json:"next_due_at,omitzero"`
 }
 
 // Event is one entry of a case's history.

@@ -23,7 +23,7 @@ import (
 
 // SchemaVersion is the layout this code reads and writes. Open migrates
 // older files forward and refuses newer ones.
-const SchemaVersion = 2
+const SchemaVersion = 3
 
 // ErrLocked is returned when another process (usually the running daemon)
 // holds the database file.
@@ -54,10 +54,14 @@ var (
 	bOutboxMsgID  = []byte("idx_outbox_message_id") // Message-ID -> item id
 	bOutboxCase   = []byte("idx_outbox_case")       // case id 0 item id(8) -> nil
 	bAutoMail     = []byte("idx_auto_mail")         // recipient 0 queued(8) item id(8) -> nil: automatic mail only
+	bDue          = []byte("idx_case_next_due")     // next due(8) case id -> nil: when the scheduler looks at a case
+	bLegalDue     = []byte("idx_case_legal_due")    // YYYY-MM-DD 0 case id -> nil: open cases only
+	bFirstDue     = []byte("idx_case_first_due")    // first-answer due(8) case id -> nil: open, unanswered cases
+	bMetaKV       = []byte("meta_kv")               // small named values of the daemon (e.g. the last digest time)
 
 	allBuckets = [][]byte{bMeta, bCases, bMessages, bRaw, bMsgID, bRawHash, bSource, bCaseMsgs,
 		bCustomer, bCustSubject, bStatus, bUnfiled, bFailed, bCursors, bPendingMarks, bCounters,
-		bOutbox, bOutboxDue, bOutboxMsgID, bOutboxCase, bAutoMail}
+		bOutbox, bOutboxDue, bOutboxMsgID, bOutboxCase, bAutoMail, bDue, bLegalDue, bFirstDue, bMetaKV}
 
 	keySchema = []byte("schema_version")
 	keySecret = []byte("message_id_key")
@@ -198,6 +202,17 @@ var migrations = []func(*bolt.Tx) error{
 	// 2: the outbox buckets, created above like every bucket; cases
 	// from schema 1 have no legal_due until the daemon fills it in.
 	1: func(*bolt.Tx) error { return nil },
+	// 3: the deadline indexes, filled from every case.
+	2: func(tx *bolt.Tx) error {
+		t := &Tx{tx}
+		return tx.Bucket(bCases).ForEach(func(_, v []byte) error {
+			var c Case
+			if err := json.Unmarshal(v, &c); err != nil {
+				return err
+			}
+			return t.moveDueKeys(nil, &c, false)
+		})
+	},
 }
 
 // Close closes the database.

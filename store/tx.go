@@ -85,7 +85,111 @@ func (t *Tx) UpdateCase(old, c *Case) error {
 			return err
 		}
 	}
+	if err := t.moveDueKeys(old, c, existed); err != nil {
+		return err
+	}
 	return putJSON(t.b(bCases), []byte(c.ID), c)
+}
+
+// dueKeys are a case's entries in the time-ordered indexes the scheduler
+// and `cases list --overdue` read: when to look at it next, its legal due
+// date while open, its first-answer deadline while unanswered.
+func dueKeys(c *Case) map[string][]byte {
+	keys := map[string][]byte{}
+	if !c.NextDueAt.IsZero() {
+		keys[string(bDue)] = append(u64(uint64(max(c.NextDueAt.UnixNano(), 0))), c.ID...)
+	}
+	if IsOpenStatus(c.Status) && c.LegalDue != "" {
+		keys[string(bLegalDue)] = join([]byte(c.LegalDue), []byte(c.ID))
+	}
+	if IsOpenStatus(c.Status) && c.FirstAnsweredAt.IsZero() && !c.FirstAnswerDue.IsZero() {
+		keys[string(bFirstDue)] = append(u64(uint64(max(c.FirstAnswerDue.UnixNano(), 0))), c.ID...)
+	}
+	return keys
+}
+
+func (t *Tx) moveDueKeys(old, c *Case, existed bool) error {
+	now := dueKeys(c)
+	if existed {
+		for bucket, k := range dueKeys(old) {
+			if bytes.Equal(now[bucket], k) {
+				continue
+			}
+			if err := t.b([]byte(bucket)).Delete(k); err != nil {
+				return err
+			}
+		}
+	}
+	for bucket, k := range now {
+		if err := t.b([]byte(bucket)).Put(k, nil); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// CasesDueBy returns up to limit cases whose NextDueAt is at or before
+// now, earliest first, and the NextDueAt of the first case not returned
+// (zero when none): the scheduler's tick costs in proportion to the cases
+// due, not to all cases.
+func (t *Tx) CasesDueBy(now time.Time, limit int) ([]Case, time.Time, error) {
+	var out []Case
+	c := t.b(bDue).Cursor()
+	for k, _ := c.First(); k != nil; k, _ = c.Next() {
+		at := time.Unix(0, int64(binary.BigEndian.Uint64(k)))
+		if at.After(now) || len(out) >= limit {
+			return out, at, nil
+		}
+		cs, ok, err := t.Case(string(k[8:]))
+		if err != nil {
+			return nil, time.Time{}, err
+		}
+		if ok {
+			out = append(out, cs)
+		}
+	}
+	return out, time.Time{}, nil
+}
+
+// OpenCasesLegalDueBy returns the open cases whose legal due date is on or
+// before date (YYYY-MM-DD), earliest first.
+func (t *Tx) OpenCasesLegalDueBy(date string) ([]Case, error) {
+	var out []Case
+	c := t.b(bLegalDue).Cursor()
+	for k, _ := c.First(); k != nil; k, _ = c.Next() {
+		d, id, _ := bytes.Cut(k, []byte{0})
+		if string(d) > date {
+			break
+		}
+		cs, ok, err := t.Case(string(id))
+		if err != nil {
+			return nil, err
+		}
+		if ok {
+			out = append(out, cs)
+		}
+	}
+	return out, nil
+}
+
+// OpenCasesFirstAnswerDueBy returns the open, unanswered cases whose
+// first-answer deadline is at or before at, earliest first.
+func (t *Tx) OpenCasesFirstAnswerDueBy(at time.Time) ([]Case, error) {
+	var out []Case
+	c := t.b(bFirstDue).Cursor()
+	for k, _ := c.First(); k != nil; k, _ = c.Next() {
+		if time.Unix(0, int64(binary.BigEndian.Uint64(k))).After(at) {
+			break
+		}
+		cs, ok, err := t.Case(string(k[8:]))
+		if err != nil {
+			return nil, err
+		}
+		if ok {
+			out = append(out, cs)
+		}
+	}
+	return out, nil
 }
 
 // keyPart is a value as it goes into an index key. Values from mail
@@ -419,3 +523,9 @@ func (t *Tx) Counters() map[string]uint64 {
 	})
 	return out
 }
+
+// Value returns a small named value stored with PutValue (nil if none).
+func (t *Tx) Value(name string) []byte { return bytes.Clone(t.b(bMetaKV).Get([]byte(name))) }
+
+// PutValue stores a small named value.
+func (t *Tx) PutValue(name string, v []byte) error { return t.b(bMetaKV).Put([]byte(name), v) }
