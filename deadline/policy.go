@@ -41,6 +41,20 @@ type Policy struct {
 	CustomerAfter, CloseAfter time.Duration
 }
 
+// DefaultPolicy is the legal minimum: 14 days, Polish holidays, working
+// hours 08:00-16:00 Monday to Friday, a first answer within 8 working
+// hours, no reminders.
+func DefaultPolicy(loc *time.Location) Policy {
+	hours, _ := calendar.ParseHours("08:00", "16:00", nil)
+	return Policy{
+		Calendar:           calendar.New(loc, nil, nil),
+		Hours:              hours,
+		AnswerDays:         func(string) int { return calendar.DefaultAnswerDays },
+		FirstAnswer:        func(string) time.Duration { return 8 * time.Hour },
+		AtRiskBusinessDays: 1,
+	}
+}
+
 // DefaultPriority is the priority of a case until the classifier or a
 // specialist sets one.
 const DefaultPriority = "normal"

@@ -19,9 +19,9 @@ import (
 	"sync"
 	"time"
 
-	"github.com/claimsd/claimsd/calendar"
 	"github.com/claimsd/claimsd/caseref"
 	"github.com/claimsd/claimsd/classifier"
+	"github.com/claimsd/claimsd/deadline"
 	"github.com/claimsd/claimsd/mailbox"
 	"github.com/claimsd/claimsd/message"
 	"github.com/claimsd/claimsd/outbox"
@@ -38,15 +38,21 @@ type Settings struct {
 	// MessageIDDomain is the domain of the Message-IDs we mint (the claims
 	// address's domain).
 	MessageIDDomain string
-	// Calendar and AnswerDays give a new case its legal answer date.
-	Calendar   *calendar.Calendar
-	AnswerDays func(category string) int
+	// Deadlines keeps a case's deadlines as messages arrive; nil uses
+	// the legal defaults (14 days, Polish holidays, 08-16 Mon-Fri).
+	Deadlines Tracker
 	// Responder answers committed messages inside the same transaction
 	// (acknowledgements, bounce handling); nil answers nothing.
 	Responder Responder
-	// Queued is called after a commit that queued outgoing mail (the
-	// sender's Wake); nil for none.
-	Queued func()
+	// Changed is called after a commit that opened cases or queued mail
+	// (the sender's and the scheduler's Wake); nil for none.
+	Changed func()
+}
+
+// Tracker keeps a case's deadlines (deadline.Policy): it is called for
+// every message that opens or joins a case, before the case is stored.
+type Tracker interface {
+	Track(c *store.Case, kind classifier.Kind, at time.Time, newCase bool)
 }
 
 // Responder decides claimsd's automatic answers. It is called for every
@@ -120,11 +126,8 @@ func New(db *store.DB, set Settings, log *slog.Logger, now func() time.Time) *In
 	if set.Location == nil {
 		set.Location = time.UTC
 	}
-	if set.Calendar == nil {
-		set.Calendar = calendar.New(set.Location, nil, nil)
-	}
-	if set.AnswerDays == nil {
-		set.AnswerDays = func(string) int { return 14 }
+	if set.Deadlines == nil {
+		set.Deadlines = deadline.DefaultPolicy(set.Location)
 	}
 	ids := caseref.MessageIDs{Key: db.MessageIDKey(), Domain: set.MessageIDDomain}
 	return &Intake{
@@ -425,8 +428,8 @@ func (in *Intake) commitGroup(g *group) {
 		g.uids = nil
 		return
 	}
-	if batch.Queued > 0 && in.set.Queued != nil {
-		in.set.Queued()
+	if batch.Queued+batch.NewCases > 0 && in.set.Changed != nil {
+		in.set.Changed()
 	}
 	in.mu.Lock()
 	in.stats.Committed += batch.Committed
@@ -546,9 +549,6 @@ func (in *Intake) commitOne(tx *store.Tx, s *spooled, now time.Time, st *Stats) 
 			Subject: p.Subject, NormSubject: norm, CreatedAt: now, ReceivedAt: received,
 			LastMessageAt: received, Messages: 1,
 		}
-		// The legal period runs from receipt (IMAP INTERNALDATE), in the
-		// configured zone (DOMAIN §1).
-		c.LegalDue = in.set.Calendar.LegalDue(received, in.set.AnswerDays(c.Category)).String()
 		c.Language, _, _ = classifier.Language(m.Text)
 		newCase = true
 		st.NewCases++
@@ -569,6 +569,7 @@ func (in *Intake) commitOne(tx *store.Tx, s *spooled, now time.Time, st *Stats) 
 	}
 	if c != nil {
 		m.CaseID = c.ID
+		in.set.Deadlines.Track(c, kind, received, newCase)
 	}
 	if in.set.Responder != nil {
 		out, err := in.set.Responder.Respond(tx, outbox.Incoming{Case: c, NewCase: newCase, Message: m, Parsed: p, Now: now})

@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/claimsd/claimsd/calendar"
+	"github.com/claimsd/claimsd/deadline"
 	"github.com/claimsd/claimsd/caseref"
 	"github.com/claimsd/claimsd/message"
 	"github.com/claimsd/claimsd/outbox"
@@ -49,7 +49,7 @@ func newAckIntake(t testing.TB, verp bool) (*Intake, *store.DB, *outbox.Responde
 	in := New(db, Settings{
 		CasePrefix: "CLM", Location: warsaw, SubjectWindow: 30 * 24 * time.Hour,
 		Addresses: staffBook{}, MessageIDDomain: "sklep.example",
-		Calendar: calendar.New(warsaw, nil, nil), AnswerDays: days, Responder: resp,
+		Deadlines: deadline.DefaultPolicy(warsaw), Responder: resp,
 	}, log, func() time.Time { return t0 })
 	return in, db, resp
 }
