@@ -26,8 +26,18 @@ type DigestSchedule interface {
 type DigestCase struct {
 	Case    store.Case
 	Overdue bool
-	Reason  string
+	Reason  Reason
 }
+
+// Reason is why a case is in a digest; the mail words it.
+type Reason string
+
+// Reasons of a digest entry.
+const (
+	ReasonLegalOverdue       Reason = "legal_overdue"
+	ReasonLegalAtRisk        Reason = "legal_at_risk"
+	ReasonFirstAnswerOverdue Reason = "first_answer_overdue"
+)
 
 // Digest is the supervisors' report of overdue and at-risk cases.
 type Digest struct {
@@ -136,8 +146,15 @@ func (s *Scheduler) apply(tx *store.Tx, c *store.Case, now time.Time) (int, erro
 	if c.Done == nil && len(due) > 0 {
 		c.Done = map[string]time.Time{}
 	}
-	for _, ev := range due {
+	for i, ev := range due {
 		c.Done[ev.Key] = now
+		if stale(due, i, now) {
+			// The daemon was down or the clock jumped: a reminder whose
+			// deadline has passed, or that a later one replaces, helps
+			// nobody. The overdue flag and the digest say what matters.
+			c.Events = append(c.Events, store.Event{At: now, What: string(ev.Kind) + "_skipped", Note: "late: " + describe(ev, s.p.Calendar.Location())})
+			continue
+		}
 		switch ev.Kind {
 		case LegalOverdue:
 			c.LegalOverdue = true
@@ -158,6 +175,24 @@ func (s *Scheduler) apply(tx *store.Tx, c *store.Case, now time.Time) (int, erro
 		_, c.NextDueAt = s.p.Due(*c, now)
 	}
 	return len(due), tx.UpdateCase(&old, c)
+}
+
+// stale reports whether due[i] is a reminder not worth sending at now:
+// its deadline has passed, or a later reminder of the same kind is due too.
+func stale(due []Event, i int, now time.Time) bool {
+	ev := due[i]
+	if ev.Kind != RemindLegal && ev.Kind != RemindFirstAnswer {
+		return false
+	}
+	if !ev.DueAt.After(now) {
+		return true
+	}
+	for _, later := range due[i+1:] {
+		if later.Kind == ev.Kind {
+			return true
+		}
+	}
+	return false
 }
 
 func describe(ev Event, loc *time.Location) string {
@@ -228,9 +263,9 @@ func (s *Scheduler) collect(tx *store.Tx, now time.Time) (Digest, error) {
 	for _, c := range legal {
 		seen[c.ID] = true
 		if c.LegalDue < today.String() {
-			d.Cases = append(d.Cases, DigestCase{Case: c, Overdue: true, Reason: "legal deadline passed"})
+			d.Cases = append(d.Cases, DigestCase{Case: c, Overdue: true, Reason: ReasonLegalOverdue})
 		} else {
-			d.Cases = append(d.Cases, DigestCase{Case: c, Reason: "legal deadline " + c.LegalDue + ", not closed"})
+			d.Cases = append(d.Cases, DigestCase{Case: c, Reason: ReasonLegalAtRisk})
 		}
 	}
 	first, err := tx.OpenCasesFirstAnswerDueBy(now)
@@ -241,7 +276,7 @@ func (s *Scheduler) collect(tx *store.Tx, now time.Time) (Digest, error) {
 		if seen[c.ID] {
 			continue
 		}
-		d.Cases = append(d.Cases, DigestCase{Case: c, Overdue: true, Reason: "first answer overdue"})
+		d.Cases = append(d.Cases, DigestCase{Case: c, Overdue: true, Reason: ReasonFirstAnswerOverdue})
 	}
 	return d, nil
 }

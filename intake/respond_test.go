@@ -8,8 +8,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/claimsd/claimsd/deadline"
 	"github.com/claimsd/claimsd/caseref"
+	"github.com/claimsd/claimsd/deadline"
 	"github.com/claimsd/claimsd/message"
 	"github.com/claimsd/claimsd/outbox"
 	"github.com/claimsd/claimsd/store"

@@ -36,6 +36,15 @@ type Settings struct {
 	PrivacyURL   string
 	AnswerDays   func(category string) int
 	Limits       Limits
+	// Staff who get deadline mail: reminders go to a case's assignee,
+	// else TeamAddress, else every specialist; escalations and digests to
+	// every supervisor.
+	Specialists []message.Address
+	Supervisors []message.Address
+	TeamAddress string
+	// CloseAfter, when set, is announced in customer reminders: the case
+	// closes that long after the reminder without a reply.
+	CloseAfter time.Duration
 }
 
 // Responder decides and queues claimsd's automatic answers to committed

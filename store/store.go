@@ -196,15 +196,24 @@ func clearDir(dir string) error {
 	return nil
 }
 
+// DeadlinesFillPending is set by the migration to schema 3: cases from
+// older releases still need their deadlines computed by the daemon (which
+// knows the configuration), after which it deletes the value.
+const DeadlinesFillPending = "deadlines_fill_pending"
+
 // migrations[v] moves a store from schema v to v+1.
 var migrations = []func(*bolt.Tx) error{
 	0: func(*bolt.Tx) error { return nil },
 	// 2: the outbox buckets, created above like every bucket; cases
 	// from schema 1 have no legal_due until the daemon fills it in.
 	1: func(*bolt.Tx) error { return nil },
-	// 3: the deadline indexes, filled from every case.
+	// 3: the deadline indexes, filled from every case; the daemon gives
+	// the open cases their schedule once (DeadlinesFillPending).
 	2: func(tx *bolt.Tx) error {
 		t := &Tx{tx}
+		if err := t.PutValue(DeadlinesFillPending, []byte("1")); err != nil {
+			return err
+		}
 		return tx.Bucket(bCases).ForEach(func(_, v []byte) error {
 			var c Case
 			if err := json.Unmarshal(v, &c); err != nil {

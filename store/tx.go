@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -192,6 +193,38 @@ func (t *Tx) OpenCasesFirstAnswerDueBy(at time.Time) ([]Case, error) {
 	return out, nil
 }
 
+func (t *Tx) casesByDeadline(f CaseFilter) ([]Case, error) {
+	var out []Case
+	if f.LegalDueBy != "" {
+		cs, err := t.OpenCasesLegalDueBy(f.LegalDueBy)
+		if err != nil {
+			return nil, err
+		}
+		out = cs
+	}
+	if !f.FirstAnswerDueBy.IsZero() {
+		cs, err := t.OpenCasesFirstAnswerDueBy(f.FirstAnswerDueBy)
+		if err != nil {
+			return nil, err
+		}
+		for _, c := range cs {
+			if !slices.ContainsFunc(out, func(o Case) bool { return o.ID == c.ID }) {
+				out = append(out, c)
+			}
+		}
+	}
+	if f.Status != "" {
+		out = slices.DeleteFunc(out, func(c Case) bool { return c.Status != f.Status })
+	}
+	slices.SortStableFunc(out, func(a, b Case) int {
+		if c := strings.Compare(a.LegalDue, b.LegalDue); c != 0 {
+			return c
+		}
+		return strings.Compare(a.ID, b.ID)
+	})
+	return out, nil
+}
+
 // keyPart is a value as it goes into an index key. Values from mail
 // (Message-IDs, addresses, subjects) can be as long as a header line, and
 // bbolt refuses keys over 32 KB: one hostile message must not make its
@@ -373,12 +406,22 @@ func (t *Tx) CaseMessages(caseID string) ([]Message, error) {
 // CaseFilter selects cases for ListCases.
 type CaseFilter struct {
 	Status string // "" for all
+	// LegalDueBy (YYYY-MM-DD) selects open cases whose legal due date is
+	// on or before it; FirstAnswerDueBy open, unanswered cases whose
+	// first-answer deadline is at or before it. Either or both: the union,
+	// read from the deadline indexes.
+	LegalDueBy       string
+	FirstAnswerDueBy time.Time
 }
 
-// ListCases returns cases ordered by creation time. With a status it reads
-// only that part of the status index.
+// ListCases returns cases ordered by creation time (by legal due date
+// with a deadline filter). With a status or a deadline it reads only that
+// part of an index.
 func (t *Tx) ListCases(f CaseFilter) ([]Case, error) {
 	var out []Case
+	if f.LegalDueBy != "" || !f.FirstAnswerDueBy.IsZero() {
+		return t.casesByDeadline(f)
+	}
 	if f.Status == "" {
 		err := t.b(bCases).ForEach(func(_, v []byte) error {
 			var c Case
@@ -529,3 +572,6 @@ func (t *Tx) Value(name string) []byte { return bytes.Clone(t.b(bMetaKV).Get([]b
 
 // PutValue stores a small named value.
 func (t *Tx) PutValue(name string, v []byte) error { return t.b(bMetaKV).Put([]byte(name), v) }
+
+// DeleteValue removes a named value.
+func (t *Tx) DeleteValue(name string) error { return t.b(bMetaKV).Delete([]byte(name)) }

@@ -6,13 +6,26 @@
 // add a language, without rebuilding.
 //
 // Files are named NAME.LANG.txt and NAME.LANG.html, e.g. ack.pl.txt or
-// ack.en.html. The data a template sees is the exported struct for its mail
-// (AckData for "ack"); besides the standard template functions these are
-// available:
+// ack.en.html. The mails, and the data each template sees, are:
 //
-//	datePL  time.Time -> "29 grudnia 2025 r." (Polish, genitive month)
-//	dateEN  time.Time -> "29 December 2025"
-//	clock   time.Time -> "14:05"
+//	ack                AckData               to the customer: complaint received
+//	reminder           ReminderData          to the specialist: a deadline is near
+//	escalation         EscalationData        to supervisors: a legal deadline at risk
+//	digest             DigestData            to supervisors: overdue and at-risk cases
+//	customer_reminder  CustomerReminderData  to the customer: we await your reply
+//	close_notice       CloseNoticeData       to the customer: case closed, no reply
+//
+// A text part may define its subject line with {{define "subject"}}…{{end}};
+// every mail but ack must (the caller builds the acknowledgement's subject
+// from the customer's own). Besides the standard template functions these
+// are available:
+//
+//	datePL       time.Time -> "29 grudnia 2025 r." (Polish, genitive month)
+//	dateEN       time.Time -> "29 December 2025"
+//	clock        time.Time -> "14:05"
+//	daysBetween  from, to time.Time -> calendar days from from's date to to's
+//	pluralPL     n, "sprawa", "sprawy", "spraw" -> the Polish form for n
+//	pluralEN     n, "case", "cases" -> the English form for n
 //
 // Every template is executed with sample data when loaded, so a mistake in an
 // override shows at startup or in `claimsd config check`, not when a customer
@@ -47,8 +60,26 @@ const (
 	tmplSuffix = ".tmpl"
 	partText   = "txt"
 	partHTML   = "html"
-	nameAck    = "ack"
 	fileFormat = "NAME.LANG.txt or NAME.LANG.html"
+
+	// subjectBlock is the template a text part defines its subject in.
+	subjectBlock = "subject"
+)
+
+// The mails, named as their files are.
+const (
+	nameAck              = "ack"
+	nameReminder         = "reminder"
+	nameEscalation       = "escalation"
+	nameDigest           = "digest"
+	nameCustomerReminder = "customer_reminder"
+	nameCloseNotice      = "close_notice"
+)
+
+// The deadlines a reminder may be about (ReminderData.Deadline).
+const (
+	DeadlineLegal       = "legal"        // the statutory answer date (CaseLine.LegalDue)
+	DeadlineFirstAnswer = "first_answer" // the service level's first answer (CaseLine.FirstAnswerDue)
 )
 
 // AckData is what an acknowledgement says.
@@ -67,9 +98,72 @@ type AckData struct {
 	ReplyAddress string // the address to reply to
 }
 
-// Rendered is one mail body: the text/plain and text/html alternatives.
+// CaseLine is one case as staff mails show it.
+type CaseLine struct {
+	CaseID, Customer, CustomerName, Subject string    // Customer is the address; CustomerName may be empty
+	Assignee                                string    // name or address; "" = unassigned
+	Status                                  string    // open, waiting, ...; unknown ones are shown as they are
+	ReceivedAt                              time.Time // in the configured zone
+	LegalDue                                time.Time // date (midnight, configured zone)
+	FirstAnswerDue                          time.Time // zero when met or not tracked
+	Overdue                                 bool
+	// Reason is why the case is listed, shown as it is, so it must be in
+	// the mail's language: "legal deadline passed", "first answer overdue",
+	// "legal deadline in 1 day, no answer".
+	Reason string
+}
+
+// ReminderData is a reminder to the specialist (or the team address) that
+// one deadline of a case is near.
+type ReminderData struct {
+	RecipientName string // specialist name or "" (team address)
+	Case          CaseLine
+	Deadline      string    // DeadlineLegal or DeadlineFirstAnswer
+	DueAt         time.Time // when that deadline falls
+	Organization  string
+}
+
+// EscalationData tells supervisors that a legal deadline is at risk now.
+type EscalationData struct {
+	Case         CaseLine
+	Organization string
+}
+
+// DigestGroup is the cases of one assignee in a digest.
+type DigestGroup struct {
+	Assignee string // "" = unassigned
+	Cases    []CaseLine
+}
+
+// DigestData is the periodic list of overdue and at-risk cases.
+type DigestData struct {
+	At              time.Time // when the digest is made; ages are counted to this day
+	Overdue, AtRisk int       // the totals at the top and in the subject, as the caller counts them
+	Groups          []DigestGroup
+	Organization    string
+}
+
+// CustomerReminderData reminds a customer that a case waits for their reply.
+type CustomerReminderData struct {
+	CaseID, CustomerName, Subject string    // CustomerName and Subject may be empty
+	WaitingSince                  time.Time // when we asked: the mail names it as "our message of DATE"
+	CloseOn                       time.Time // zero: no automatic closing announced
+	Organization, ReplyAddress    string
+}
+
+// CloseNoticeData tells a customer that their case was closed for lack of
+// reply and that replying reopens it.
+type CloseNoticeData struct {
+	CaseID, CustomerName, Subject string // CustomerName and Subject may be empty
+	Organization, ReplyAddress    string
+}
+
+// Rendered is one mail: its subject line and the text/plain and text/html
+// alternatives of its body.
 type Rendered struct {
-	Text, HTML string
+	// Subject is the text part's "subject" block, on one line; "" when the
+	// template defines none (ack), and the caller builds the subject.
+	Subject, Text, HTML string
 }
 
 // Set is a loaded set of templates. It is immutable after Load and safe for
@@ -133,18 +227,110 @@ func samples(name string) ([]any, bool) {
 			LegalDue:   full.LegalDue,
 		}
 		return []any{full, minimal}, true
+
+	case nameReminder, nameEscalation, nameDigest:
+		// full sets every optional field of a case line; bare none, and
+		// its status is one the templates do not name.
+		full, bare := sampleCaseLines()
+		waiting := bare
+		waiting.Status = "waiting"
+		switch name {
+		case nameReminder:
+			return []any{
+				ReminderData{RecipientName: "Anna Nowak", Case: full, Deadline: DeadlineLegal, DueAt: full.LegalDue, Organization: "Sklep sp. z o.o."},
+				ReminderData{Case: bare, Deadline: DeadlineFirstAnswer, DueAt: full.FirstAnswerDue},
+				ReminderData{Case: waiting, Deadline: DeadlineLegal, DueAt: full.LegalDue},
+			}, true
+		case nameEscalation:
+			return []any{
+				EscalationData{Case: full, Organization: "Sklep sp. z o.o."},
+				EscalationData{Case: bare},
+				EscalationData{Case: waiting},
+			}, true
+		}
+		// Ages of 0, 1 and many days, an assignee and none, and an empty
+		// digest (sent when digest_when_empty is set).
+		at := time.Date(2025, time.October, 31, 8, 0, 0, 0, time.UTC)
+		today, yesterday := bare, bare
+		today.ReceivedAt = at
+		yesterday.ReceivedAt = at.AddDate(0, 0, -1)
+		return []any{
+			DigestData{At: at, Overdue: 1, AtRisk: 2, Organization: "Sklep sp. z o.o.", Groups: []DigestGroup{
+				{Assignee: "Anna Nowak", Cases: []CaseLine{full}},
+				{Cases: []CaseLine{bare, today, yesterday}},
+			}},
+			DigestData{At: at},
+		}, true
+
+	case nameCustomerReminder:
+		full := CustomerReminderData{
+			CaseID:       "CLM-2025-000001",
+			CustomerName: "Jan Kowalski",
+			Subject:      "Reklamacja",
+			WaitingSince: time.Date(2025, time.October, 30, 9, 5, 0, 0, time.UTC),
+			CloseOn:      time.Date(2025, time.November, 14, 0, 0, 0, 0, time.UTC),
+			Organization: "Sklep sp. z o.o.",
+			ReplyAddress: "reklamacje@example.com",
+		}
+		minimal := CustomerReminderData{CaseID: full.CaseID, WaitingSince: full.WaitingSince}
+		return []any{full, minimal}, true
+
+	case nameCloseNotice:
+		full := CloseNoticeData{
+			CaseID:       "CLM-2025-000001",
+			CustomerName: "Jan Kowalski",
+			Subject:      "Reklamacja",
+			Organization: "Sklep sp. z o.o.",
+			ReplyAddress: "reklamacje@example.com",
+		}
+		return []any{full, CloseNoticeData{CaseID: full.CaseID}}, true
 	}
 	return nil, false
 }
+
+// sampleCaseLines returns a case line with every optional field set and one
+// with only what every case has.
+func sampleCaseLines() (full, bare CaseLine) {
+	full = CaseLine{
+		CaseID:         "CLM-2025-000001",
+		Customer:       "jan@example.com",
+		CustomerName:   "Jan Kowalski",
+		Subject:        "Reklamacja",
+		Assignee:       "Anna Nowak",
+		Status:         "open",
+		ReceivedAt:     time.Date(2025, time.October, 30, 9, 5, 0, 0, time.UTC),
+		LegalDue:       time.Date(2025, time.November, 14, 0, 0, 0, 0, time.UTC),
+		FirstAnswerDue: time.Date(2025, time.October, 30, 17, 5, 0, 0, time.UTC),
+		Overdue:        true,
+		Reason:         "legal deadline passed",
+	}
+	bare = CaseLine{
+		CaseID:     full.CaseID,
+		Customer:   full.Customer,
+		Status:     "resolved",
+		ReceivedAt: full.ReceivedAt,
+		LegalDue:   full.LegalDue,
+	}
+	return full, bare
+}
+
+// needsSubject reports whether the text part of mail name must define its
+// subject: staff mails are sent with it as it is, and the customer mails
+// may fall back on it. The acknowledgement's subject is always built by the
+// caller, as a reply to the customer's own.
+func needsSubject(name string) bool { return name != nameAck }
 
 // funcs returns the functions templates may call. It is built per Load
 // rather than kept in a package variable so that nothing can change it
 // under a running Set.
 func funcs() map[string]any {
 	return map[string]any{
-		"datePL": datePL,
-		"dateEN": dateEN,
-		"clock":  clock,
+		"datePL":      datePL,
+		"dateEN":      dateEN,
+		"clock":       clock,
+		"daysBetween": daysBetween,
+		"pluralPL":    pluralPL,
+		"pluralEN":    pluralEN,
 	}
 }
 
@@ -166,13 +352,52 @@ func dateEN(t time.Time) string { return t.Format("2 January 2006") }
 // clock formats the time of day of t as "14:05" (24-hour, as in Poland).
 func clock(t time.Time) string { return t.Format("15:04") }
 
+// daysBetween returns the number of calendar days from the date of from to
+// the date of to, both dates taken in to's zone: a case received yesterday
+// evening is one day old this morning, however few hours have passed, which
+// is how the law counts days (KC art. 111 §2). It is negative when from is
+// on a later day.
+func daysBetween(from, to time.Time) int {
+	from = from.In(to.Location())
+	// Midnights in UTC are exactly 24 hours apart, unlike local ones on
+	// the days the clocks change.
+	a := time.Date(from.Year(), from.Month(), from.Day(), 0, 0, 0, 0, time.UTC)
+	b := time.Date(to.Year(), to.Month(), to.Day(), 0, 0, 0, 0, time.UTC)
+	return int(b.Sub(a) / (24 * time.Hour))
+}
+
+// pluralPL picks the Polish form for n: one for 1, few for 2-4, 22-24, …
+// (but not 12-14), many otherwise ("1 sprawa", "3 sprawy", "5 spraw",
+// "12 spraw", "22 sprawy").
+func pluralPL(n int, one, few, many string) string {
+	if n < 0 {
+		n = -n
+	}
+	switch {
+	case n == 1:
+		return one
+	case n%10 >= 2 && n%10 <= 4 && (n%100 < 12 || n%100 > 14):
+		return few
+	}
+	return many
+}
+
+// pluralEN picks the English form for n.
+func pluralEN(n int, one, other string) string {
+	if n == 1 || n == -1 {
+		return one
+	}
+	return other
+}
+
 // Load returns the embedded defaults, with any file found in dir (if dir !=
 // "") replacing the default of the same name. Files are named NAME.LANG.txt
 // and NAME.LANG.html (e.g. ack.pl.txt, ack.en.html). A file in dir for a new
 // language adds that language; the language must then have both parts of
 // every mail, or Load names the missing files. Every template is executed
 // with sample data, so a broken override fails here, naming the file and the
-// problem, and never at send time. Files in dir that do not fit the naming
+// problem, and never at send time. The text part of every mail but ack must
+// define its subject ({{define "subject"}}…{{end}}), which is executed too. Files in dir that do not fit the naming
 // scheme are errors (they are most likely typos that would otherwise be
 // silently ignored); names starting with "." are skipped, because editors
 // and Kubernetes ConfigMap mounts put such entries next to real files.
@@ -232,7 +457,7 @@ func Load(dir, defaultLang string) (*Set, error) {
 		var perr error
 		switch k.part {
 		case partText:
-			ml.text, perr = parseText(k, src, fm, data)
+			ml.text, perr = parseText(k, src, fm, data, needsSubject(k.name))
 		case partHTML:
 			ml.html, perr = parseHTML(k, src, fm, data)
 		}
@@ -347,13 +572,47 @@ func validLang(s string) bool {
 	return len(sub) >= 2 && len(sub) <= 8 && strings.Trim(sub, "abcdefghijklmnopqrstuvwxyz0123456789") == ""
 }
 
-// parseText parses a text part and executes it with each sample.
-func parseText(k fileKey, src source, fm map[string]any, data []any) (*texttemplate.Template, error) {
+// parseText parses a text part and executes it, and its subject, with each
+// sample. needSubject makes a missing subject block an error.
+func parseText(k fileKey, src source, fm map[string]any, data []any, needSubject bool) (*texttemplate.Template, error) {
 	t, err := texttemplate.New(k.String()).Funcs(fm).Parse(src.body)
 	if err != nil {
 		return nil, err
 	}
-	return t, tryExecute(t.Execute, data)
+	if err := tryExecute(t.Execute, data); err != nil {
+		return nil, err
+	}
+	if t.Lookup(subjectBlock) == nil {
+		if needSubject {
+			return nil, fmt.Errorf(`no subject: the text part must define one with {{define %q}}…{{end}}`, subjectBlock)
+		}
+		return t, nil
+	}
+	for _, d := range data {
+		subj, err := executeSubject(t, d)
+		if err != nil {
+			return nil, err
+		}
+		if subj == "" {
+			return nil, errors.New("renders an empty subject")
+		}
+	}
+	return t, nil
+}
+
+// executeSubject runs the subject block of t, if it has one, and puts the
+// result on one line: a template's line breaks are for its author, and a
+// line break in a header would end it.
+func executeSubject(t *texttemplate.Template, data any) (string, error) {
+	st := t.Lookup(subjectBlock)
+	if st == nil {
+		return "", nil
+	}
+	var b strings.Builder
+	if err := st.Execute(&b, data); err != nil {
+		return "", err
+	}
+	return strings.Join(strings.Fields(b.String()), " "), nil
 }
 
 // parseHTML parses an HTML part and executes it with each sample. Executing
@@ -400,6 +659,90 @@ func (s *Set) Ack(lang string, d AckData) (Rendered, string, error) {
 	return s.render(lang, nameAck, d)
 }
 
+// The staff and customer mails below check, like Ack, the data without
+// which the mail would state something false (a case, a date); they render
+// in lang the way Ack does and return the language used.
+
+// Reminder renders the reminder to a specialist, or to the team address
+// when RecipientName is "", that d.Deadline of d.Case falls at d.DueAt.
+func (s *Set) Reminder(lang string, d ReminderData) (Rendered, string, error) {
+	if err := checkCase("reminder", d.Case); err != nil {
+		return Rendered{}, "", err
+	}
+	switch {
+	case d.Deadline != DeadlineLegal && d.Deadline != DeadlineFirstAnswer:
+		return Rendered{}, "", fmt.Errorf("templates: reminder: Deadline %q is neither %q nor %q", d.Deadline, DeadlineLegal, DeadlineFirstAnswer)
+	case d.DueAt.IsZero():
+		return Rendered{}, "", errors.New("templates: reminder: zero DueAt")
+	}
+	return s.render(lang, nameReminder, d)
+}
+
+// Escalation renders the mail to supervisors that the legal deadline of
+// d.Case is at risk and someone must act now.
+func (s *Set) Escalation(lang string, d EscalationData) (Rendered, string, error) {
+	if err := checkCase("escalation", d.Case); err != nil {
+		return Rendered{}, "", err
+	}
+	return s.render(lang, nameEscalation, d)
+}
+
+// Digest renders the list of overdue and at-risk cases: the totals, then
+// the cases of each group in the order given. An empty digest (no groups)
+// renders too, saying there is nothing to report.
+func (s *Set) Digest(lang string, d DigestData) (Rendered, string, error) {
+	switch {
+	case d.At.IsZero():
+		return Rendered{}, "", errors.New("templates: digest: zero At")
+	case d.Overdue < 0 || d.AtRisk < 0:
+		return Rendered{}, "", fmt.Errorf("templates: digest: negative totals %d overdue, %d at risk", d.Overdue, d.AtRisk)
+	}
+	for _, g := range d.Groups {
+		for _, c := range g.Cases {
+			if err := checkCase("digest", c); err != nil {
+				return Rendered{}, "", err
+			}
+		}
+	}
+	return s.render(lang, nameDigest, d)
+}
+
+// CustomerReminder renders the reminder to a customer that case d.CaseID
+// waits for their reply to our message of d.WaitingSince and, when
+// d.CloseOn is set, that it will be closed on that day otherwise.
+func (s *Set) CustomerReminder(lang string, d CustomerReminderData) (Rendered, string, error) {
+	switch {
+	case d.CaseID == "":
+		return Rendered{}, "", errors.New("templates: customer_reminder: empty CaseID")
+	case d.WaitingSince.IsZero():
+		return Rendered{}, "", errors.New("templates: customer_reminder: zero WaitingSince")
+	}
+	return s.render(lang, nameCustomerReminder, d)
+}
+
+// CloseNotice renders the notice to a customer that case d.CaseID was
+// closed for lack of reply and that replying reopens it.
+func (s *Set) CloseNotice(lang string, d CloseNoticeData) (Rendered, string, error) {
+	if d.CaseID == "" {
+		return Rendered{}, "", errors.New("templates: close_notice: empty CaseID")
+	}
+	return s.render(lang, nameCloseNotice, d)
+}
+
+// checkCase rejects a case line the staff mails would show wrongly: every
+// case has an id, a receipt time and a legal date.
+func checkCase(mail string, c CaseLine) error {
+	switch {
+	case c.CaseID == "":
+		return fmt.Errorf("templates: %s: case with empty CaseID", mail)
+	case c.ReceivedAt.IsZero():
+		return fmt.Errorf("templates: %s: case %s: zero ReceivedAt", mail, c.CaseID)
+	case c.LegalDue.IsZero():
+		return fmt.Errorf("templates: %s: case %s: zero LegalDue", mail, c.CaseID)
+	}
+	return nil
+}
+
 // render executes both parts of mail name in the best language for lang.
 func (s *Set) render(lang, name string, data any) (Rendered, string, error) {
 	used := s.resolve(lang)
@@ -408,10 +751,14 @@ func (s *Set) render(lang, name string, data any) (Rendered, string, error) {
 	if err := m.text.Execute(&text, data); err != nil {
 		return Rendered{}, used, fmt.Errorf("templates: %s.%s.%s: %w", name, used, partText, err)
 	}
+	subject, err := executeSubject(m.text, data)
+	if err != nil {
+		return Rendered{}, used, fmt.Errorf("templates: %s.%s.%s: subject: %w", name, used, partText, err)
+	}
 	if err := m.html.Execute(&html, data); err != nil {
 		return Rendered{}, used, fmt.Errorf("templates: %s.%s.%s: %w", name, used, partHTML, err)
 	}
-	return Rendered{Text: text.String(), HTML: html.String()}, used, nil
+	return Rendered{Subject: subject, Text: text.String(), HTML: html.String()}, used, nil
 }
 
 // resolve picks the loaded language for lang: itself, its lower-case form,

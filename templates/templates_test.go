@@ -388,7 +388,7 @@ func TestLoadUnknownDefaultLanguage(t *testing.T) {
 // validEN is a working English text part that differs from the default.
 const validEN = "Hi{{with .CustomerName}} {{.}}{{end}}, your case is {{.CaseID}}, answer by {{dateEN .LegalDue}}.\n"
 
-// validDE is a working German mail, both parts.
+// validDE is a working German acknowledgement, both parts.
 const (
 	validDEText = "Guten Tag, Ihre Reklamation hat die Nummer {{.CaseID}}.\n"
 	validDEHTML = "<!DOCTYPE html><html lang=\"de\"><p>Ihre Reklamation: {{.Subject}} ({{.CaseID}})</p></html>\n"
@@ -434,7 +434,7 @@ func TestLoadOverrides(t *testing.T) {
 		},
 		{
 			name:  "new language with both parts",
-			files: map[string]string{"ack.de.txt": validDEText, "ack.de.html": validDEHTML},
+			files: germanFiles(),
 			check: func(t *testing.T, s *Set) {
 				if got := s.Languages(); !slices.Equal(got, []string{"de", "en", "pl"}) {
 					t.Errorf("Languages() = %q", got)
@@ -487,6 +487,16 @@ func TestLoadOverrides(t *testing.T) {
 			name:    "new language needs both parts",
 			files:   map[string]string{"ack.de.txt": validDEText},
 			wantErr: []string{"ack.de.html: missing"},
+		},
+		{
+			name: "new language needs every mail",
+			files: func() map[string]string {
+				f := germanFiles()
+				delete(f, "digest.de.txt")
+				delete(f, "digest.de.html")
+				return f
+			}(),
+			wantErr: []string{"2 problems", "digest.de.txt: missing", "digest.de.html: missing"},
 		},
 	}
 	for _, tt := range tests {

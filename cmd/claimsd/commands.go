@@ -13,6 +13,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/claimsd/claimsd/calendar"
 	"github.com/claimsd/claimsd/config"
 	"github.com/claimsd/claimsd/store"
 	"github.com/claimsd/claimsd/templates"
@@ -79,6 +80,11 @@ func (c *cli) run(args []string) error {
 	is := d.intake.Stats()
 	fmt.Fprintf(c.stdout, "fetched %d, committed %d, new cases %d, duplicates %d, unparsable %d, unfiled %d, marked %d, mails queued %d\n",
 		st.Fetched, is.Committed, is.NewCases, is.Duplicates, is.ParseFailed, is.Unfiled, st.Marked, is.Queued)
+	ts, _, err := d.scheduler.Tick(now())
+	if err != nil {
+		return fmt.Errorf("deadlines: %w", err)
+	}
+	fmt.Fprintf(c.stdout, "deadlines: %d cases due, %d events, %d digests\n", ts.Cases, ts.Events, ts.Digests)
 	if d.sender == nil {
 		return nil
 	}
@@ -135,14 +141,21 @@ func (c *cli) printJSON(v any) error {
 
 func (c *cli) cases(args []string) error {
 	if len(args) == 0 {
-		return usageErr("cases: want list or show")
+		return usageErr("cases: want list, show or status")
 	}
 	switch args[0] {
 	case "list":
 		fs := c.flags("cases list")
 		status := fs.String("status", "", "only cases in this status (open, waiting, resolved, rejected)")
+		overdue := fs.Bool("overdue", false, "only open cases past their legal or first-answer deadline")
+		dueBefore := fs.String("due-before", "", "only open cases whose legal deadline is on or before this date or time (YYYY-MM-DD or RFC 3339)")
+		nowFlag := fs.String("now", "", "with --overdue: the time to judge at (RFC 3339; default now)")
 		asJSON := fs.Bool("json", false, "print JSON")
 		if err := parseFlags(fs, args[1:]); err != nil {
+			return err
+		}
+		f, err := c.deadlineFilter(*status, *overdue, *dueBefore, *nowFlag)
+		if err != nil {
 			return err
 		}
 		r, done, err := c.openReader()
@@ -150,7 +163,7 @@ func (c *cli) cases(args []string) error {
 			return err
 		}
 		defer done()
-		cases, err := r.ListCases(c.ctx, store.CaseFilter{Status: *status})
+		cases, err := r.ListCases(c.ctx, f)
 		if err != nil {
 			return err
 		}
@@ -199,8 +212,22 @@ func (c *cli) cases(args []string) error {
 		}
 		printCase(c.stdout, v)
 		return nil
+	case "status":
+		if len(args) != 3 {
+			return usageErr("cases status: want a case id and a status, e.g. cases status CLM-2026-000001 waiting")
+		}
+		to := strings.ToLower(args[2])
+		if !store.IsOpenStatus(to) && !store.IsClosingStatus(to) {
+			return usageErr("cases status: %q is not a status (want open, waiting, resolved or rejected)", args[2])
+		}
+		cs, err := c.setStatus(strings.ToUpper(args[1]), to)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(c.stdout, "%s is %s\n", cs.ID, cs.Status)
+		return nil
 	}
-	return usageErr("cases: unknown subcommand %q (want list or show)", args[0])
+	return usageErr("cases: unknown subcommand %q (want list, show or status)", args[0])
 }
 
 func (c *cli) messages(args []string) error {
@@ -307,6 +334,41 @@ func (c *cli) config(args []string) error {
 	return usageErr("config: unknown subcommand %q (want check or example)", args[0])
 }
 
+// deadlineFilter turns the deadline flags of `cases list` into a filter
+// answered from the store's deadline indexes.
+func (c *cli) deadlineFilter(status string, overdue bool, dueBefore, nowFlag string) (store.CaseFilter, error) {
+	f := store.CaseFilter{Status: status}
+	loc := c.zone()
+	now := time.Now()
+	if nowFlag != "" {
+		t, err := time.Parse(time.RFC3339, nowFlag)
+		if err != nil {
+			return f, usageErr("--now %q: want RFC 3339, e.g. 2026-11-30T08:00:00+01:00", nowFlag)
+		}
+		now = t
+	}
+	if overdue {
+		// Overdue: the legal due date is over (before today), or the
+		// first answer is late.
+		f.LegalDueBy = calendar.DateOf(now, loc).AddDays(-1).String()
+		f.FirstAnswerDueBy = now
+	}
+	if dueBefore != "" {
+		d, err := calendar.ParseDate(dueBefore)
+		if err != nil {
+			t, terr := time.Parse(time.RFC3339, dueBefore)
+			if terr != nil {
+				return f, usageErr("--due-before %q: want YYYY-MM-DD or RFC 3339", dueBefore)
+			}
+			d = calendar.DateOf(t, loc)
+		}
+		if f.LegalDueBy == "" || d.String() < f.LegalDueBy {
+			f.LegalDueBy = d.String()
+		}
+	}
+	return f, nil
+}
+
 // zone is the configured time zone, for showing times to people.
 func (c *cli) zone() *time.Location {
 	if cfg, err := c.loadConfig(); err == nil && cfg.Location != nil {
@@ -327,6 +389,12 @@ func printCases(w io.Writer, cases []store.Case) {
 	fmt.Fprintln(tw, "ID\tSTATUS\tRECEIVED\tLEGAL DUE\tMSGS\tCUSTOMER\tSUBJECT")
 	for _, cs := range cases {
 		due := cs.LegalDue
+		if cs.LegalOverdue {
+			due += " OVERDUE"
+		}
+		if cs.FirstAnswerOverdue && cs.FirstAnsweredAt.IsZero() {
+			due += " (no first answer)"
+		}
 		if cs.CustomerUnreachable {
 			due += " (unreachable)"
 		}

@@ -50,6 +50,19 @@ type storeReader struct {
 	db      *store.DB
 	watcher *mailbox.Watcher // nil when not running
 	sender  *outbox.Sender   // nil when not running or not sending
+	daemon  *daemon          // nil when not running
+}
+
+// SetStatus changes a case's status and wakes the scheduler.
+func (r storeReader) SetStatus(_ context.Context, id, status string) (store.Case, error) {
+	if r.daemon == nil {
+		return store.Case{}, fmt.Errorf("%w: no daemon", errBadRequest)
+	}
+	c, err := setCaseStatus(r.db, r.daemon.policy, id, status, r.daemon.now())
+	if err == nil {
+		r.daemon.scheduler.Wake()
+	}
+	return c, err
 }
 
 func (r storeReader) ListOutbox(_ context.Context, f store.OutboxFilter) (out []store.OutboxItem, err error) {
@@ -155,7 +168,17 @@ func startControl(path string, r storeReader, log *slog.Logger) (*control, error
 		json.NewEncoder(w).Encode(v)
 	}
 	mux.HandleFunc("GET /v1/cases", func(w http.ResponseWriter, req *http.Request) {
-		v, err := r.ListCases(req.Context(), store.CaseFilter{Status: req.URL.Query().Get("status")})
+		q := req.URL.Query()
+		f := store.CaseFilter{Status: q.Get("status"), LegalDueBy: q.Get("legal_due_by")}
+		if v := q.Get("first_answer_due_by"); v != "" {
+			t, err := time.Parse(time.RFC3339Nano, v)
+			if err != nil {
+				http.Error(w, "bad first_answer_due_by", http.StatusBadRequest)
+				return
+			}
+			f.FirstAnswerDueBy = t
+		}
+		v, err := r.ListCases(req.Context(), f)
 		reply(w, v, err)
 	})
 	mux.HandleFunc("GET /v1/cases/{id}", func(w http.ResponseWriter, req *http.Request) {
@@ -181,6 +204,10 @@ func startControl(path string, r storeReader, log *slog.Logger) (*control, error
 		if err != nil && !errors.Is(err, store.ErrNotFound) {
 			err = fmt.Errorf("%w: %w", errBadRequest, err)
 		}
+		reply(w, v, err)
+	})
+	mux.HandleFunc("POST /v1/cases/{id}/status", func(w http.ResponseWriter, req *http.Request) {
+		v, err := r.SetStatus(req.Context(), req.PathValue("id"), req.URL.Query().Get("to"))
 		reply(w, v, err)
 	})
 	mux.HandleFunc("GET /v1/stats", func(w http.ResponseWriter, req *http.Request) {
@@ -254,6 +281,12 @@ func (s socketReader) ListCases(ctx context.Context, f store.CaseFilter) (out []
 	if f.Status != "" {
 		q.Set("status", f.Status)
 	}
+	if f.LegalDueBy != "" {
+		q.Set("legal_due_by", f.LegalDueBy)
+	}
+	if !f.FirstAnswerDueBy.IsZero() {
+		q.Set("first_answer_due_by", f.FirstAnswerDueBy.Format(time.RFC3339Nano))
+	}
 	return out, s.get(ctx, "/v1/cases", q, &out)
 }
 
@@ -286,4 +319,8 @@ func (s socketReader) ListOutbox(ctx context.Context, f store.OutboxFilter) (out
 
 func (s socketReader) RetryOutbox(ctx context.Context, id uint64) (it store.OutboxItem, err error) {
 	return it, s.do(ctx, http.MethodPost, "/v1/outbox/"+strconv.FormatUint(id, 10)+"/retry", nil, &it)
+}
+
+func (s socketReader) SetStatus(ctx context.Context, id, status string) (c store.Case, err error) {
+	return c, s.do(ctx, http.MethodPost, "/v1/cases/"+url.PathEscape(id)+"/status", url.Values{"to": {status}}, &c)
 }

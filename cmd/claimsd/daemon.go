@@ -13,12 +13,14 @@ import (
 	"github.com/claimsd/claimsd/calendar"
 	"github.com/claimsd/claimsd/caseref"
 	"github.com/claimsd/claimsd/config"
+	"github.com/claimsd/claimsd/deadline"
 	"github.com/claimsd/claimsd/intake"
 	"github.com/claimsd/claimsd/mailbox"
 	"github.com/claimsd/claimsd/message"
 	"github.com/claimsd/claimsd/outbox"
 	"github.com/claimsd/claimsd/store"
 	"github.com/claimsd/claimsd/templates"
+	"github.com/robfig/cron/v3"
 )
 
 // daemon is the wired claims desk: store, intake pipeline, mailbox
@@ -31,7 +33,10 @@ type daemon struct {
 	watcher *mailbox.Watcher
 	// sender is nil when smtp.host is empty: mail then waits in the
 	// outbox.
-	sender *outbox.Sender
+	sender    *outbox.Sender
+	scheduler *deadline.Scheduler
+	policy    deadline.Policy
+	now       func() time.Time
 }
 
 // addressBook answers the classifier's who-is-who from the configuration.
@@ -88,7 +93,12 @@ func openDaemon(cfg *config.Config, log *slog.Logger, now func() time.Time) (*da
 		db.Close()
 		return nil, fmt.Errorf("templates (templates.dir, templates.default_language): %w", err)
 	}
-	if err := fillLegalDue(db, cal, cfg.Deadlines.DaysFor, log); err != nil {
+	policy, err := newPolicy(cfg, cal)
+	if err != nil {
+		db.Close()
+		return nil, err
+	}
+	if err := fillDeadlines(db, policy, now(), log); err != nil {
 		db.Close()
 		return nil, err
 	}
@@ -110,8 +120,12 @@ func openDaemon(cfg *config.Config, log *slog.Logger, now func() time.Time) (*da
 			MaxPerCase:      cfg.AutoMail.MaxPerCase,
 			Window:          cfg.AutoMail.Window.Duration,
 		},
+		Specialists: staffWithRole(cfg, config.RoleSpecialist),
+		Supervisors: staffWithRole(cfg, config.RoleSupervisor),
+		TeamAddress: cfg.Reminders.TeamAddress,
+		CloseAfter:  cfg.Reminders.CloseAfter.Duration,
 	}, log)
-	d := &daemon{cfg: cfg, log: log, db: db}
+	d := &daemon{cfg: cfg, log: log, db: db, policy: policy, now: now}
 	if cfg.SMTP.Host != "" {
 		d.sender = outbox.NewSender(db, outbox.NewSMTP(smtpConfig(cfg.SMTP)), outbox.SenderConfig{
 			RetryInitial: cfg.Outbox.RetryInitial.Duration,
@@ -119,53 +133,123 @@ func openDaemon(cfg *config.Config, log *slog.Logger, now func() time.Time) (*da
 			GiveUpAfter:  cfg.Outbox.GiveUpAfter.Duration,
 		}, log.With("component", "outbox"), now)
 	}
+	schedCfg := deadline.SchedulerConfig{DigestWhenEmpty: cfg.Escalation.DigestWhenEmpty, Queued: d.wakeSender}
+	if spec := *cfg.Escalation.DigestSchedule; spec != "" {
+		sched, err := cron.ParseStandard("CRON_TZ=" + cfg.Location.String() + " " + spec)
+		if err != nil {
+			db.Close()
+			return nil, fmt.Errorf("escalation.digest_schedule: %w", err)
+		}
+		schedCfg.Digest = sched
+	}
+	d.scheduler = deadline.NewScheduler(db, policy, resp, schedCfg, log.With("component", "deadline"), now)
 	set := intake.Settings{
 		CasePrefix:      cfg.CasePrefix,
 		Location:        cfg.Location,
 		SubjectWindow:   cfg.Threading.SubjectWindow.Duration,
 		Addresses:       addressBook{cfg},
 		MessageIDDomain: domainOf(cfg.ClaimsAddress),
-		Calendar:        cal,
-		AnswerDays:      cfg.Deadlines.DaysFor,
+		Deadlines:       policy,
 		Responder:       resp,
-	}
-	if d.sender != nil {
-		set.Queued = d.sender.Wake
+		Changed: func() {
+			d.wakeSender()
+			d.scheduler.Wake()
+		},
 	}
 	d.intake = intake.New(db, set, log, now)
 	d.watcher = mailbox.NewWatcher(mailboxOptions(cfg.IMAP), d.intake, log.With("mailbox", cfg.IMAP.Mailbox))
 	return d, nil
 }
 
-// fillLegalDue gives cases from a store of schema 1 (before deadlines
-// existed) their legal answer date, once.
-func fillLegalDue(db *store.DB, cal *calendar.Calendar, days func(string) int, log *slog.Logger) error {
+// fillDeadlines gives open cases from a store of an older schema their
+// deadlines and schedule, once after the migration to schema 3: cases
+// without a legal due date (schema 1) or a first-answer clock (schema 2).
+func fillDeadlines(db *store.DB, p deadline.Policy, now time.Time, log *slog.Logger) error {
 	n := 0
 	err := db.Update(func(tx *store.Tx) error {
-		cases, err := tx.ListCases(store.CaseFilter{})
-		if err != nil {
-			return err
+		if tx.Value(store.DeadlinesFillPending) == nil {
+			return nil
+		}
+		var cases []store.Case
+		for _, status := range []string{store.StatusOpen, store.StatusWaiting} {
+			cs, err := tx.ListCases(store.CaseFilter{Status: status})
+			if err != nil {
+				return err
+			}
+			cases = append(cases, cs...)
 		}
 		for _, c := range cases {
-			if c.LegalDue != "" {
+			if c.LegalDue != "" && !c.FirstAnswerStart.IsZero() {
 				continue
 			}
 			old := c
-			c.LegalDue = cal.LegalDue(c.ReceivedAt, days(c.Category)).String()
+			if c.LegalDue == "" {
+				c.LegalDue = p.Calendar.LegalDue(c.ReceivedAt, p.AnswerDays(c.Category)).String()
+			}
+			if c.Priority == "" {
+				c.Priority = deadline.DefaultPriority
+			}
+			// Cases from before service levels are not held to one:
+			// the clock is marked started, with no deadline.
+			c.FirstAnswerStart = c.ReceivedAt
+			c.NextDueAt = p.Next(c, now)
 			if err := tx.UpdateCase(&old, &c); err != nil {
 				return err
 			}
 			n++
 		}
-		return nil
+		return tx.DeleteValue(store.DeadlinesFillPending)
 	})
 	if err != nil {
-		return fmt.Errorf("fill in legal due dates: %w", err)
+		return fmt.Errorf("fill in deadlines: %w", err)
 	}
 	if n > 0 {
-		log.Info("legal answer dates filled in for cases from an older release", "cases", n)
+		log.Info("deadlines filled in for cases from an older release", "cases", n)
 	}
 	return nil
+}
+
+// newPolicy builds the deadline policy from the configuration.
+func newPolicy(cfg *config.Config, cal *calendar.Calendar) (deadline.Policy, error) {
+	hours, err := calendar.ParseHours(cfg.WorkingHours.Start, cfg.WorkingHours.End, cfg.WorkingHours.Days)
+	if err != nil {
+		return deadline.Policy{}, fmt.Errorf("working_hours: %w", err)
+	}
+	durations := func(ds []config.Duration) []time.Duration {
+		out := make([]time.Duration, len(ds))
+		for i, d := range ds {
+			out[i] = d.Duration
+		}
+		return out
+	}
+	return deadline.Policy{
+		Calendar:           cal,
+		Hours:              hours,
+		AnswerDays:         cfg.Deadlines.DaysFor,
+		FirstAnswer:        cfg.ServiceLevel.FirstAnswerFor,
+		LegalBefore:        durations(cfg.Reminders.LegalBefore),
+		FirstAnswerBefore:  durations(cfg.Reminders.FirstAnswerBefore),
+		AtRiskBusinessDays: *cfg.Escalation.AtRiskBusinessDays,
+		CustomerAfter:      cfg.Reminders.CustomerAfter.Duration,
+		CloseAfter:         cfg.Reminders.CloseAfter.Duration,
+	}, nil
+}
+
+func staffWithRole(cfg *config.Config, role string) []message.Address {
+	var out []message.Address
+	for _, s := range cfg.Staff {
+		if s.Role == role {
+			out = append(out, message.Address{Name: s.Name, Addr: s.Email})
+		}
+	}
+	return out
+}
+
+// wakeSender wakes the sender, if there is one.
+func (d *daemon) wakeSender() {
+	if d.sender != nil {
+		d.sender.Wake()
+	}
 }
 
 // newCalendar builds the business calendar from the deadlines section.
@@ -219,13 +303,15 @@ func (d *daemon) Close() error { return d.db.Close() }
 func (d *daemon) serve(ctx context.Context) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	ctl, err := startControl(d.cfg.SocketPath(), storeReader{db: d.db, watcher: d.watcher, sender: d.sender}, d.log)
+	ctl, err := startControl(d.cfg.SocketPath(), storeReader{db: d.db, watcher: d.watcher, sender: d.sender, daemon: d}, d.log)
 	if err != nil {
 		return err
 	}
 	defer ctl.Close()
 	d.log.Info("claimsd running", "version", versionString(), "data_dir", d.cfg.DataDir,
 		"imap", fmt.Sprintf("%s:%d", d.cfg.IMAP.Host, d.cfg.IMAP.Port), "socket", d.cfg.SocketPath())
+	schedDone := make(chan error, 1)
+	go func() { schedDone <- d.scheduler.Run(ctx) }()
 	senderDone := make(chan error, 1)
 	if d.sender != nil {
 		go func() { senderDone <- d.sender.Run(ctx) }()
@@ -236,6 +322,9 @@ func (d *daemon) serve(ctx context.Context) error {
 	err = d.watcher.Run(ctx)
 	cancel()
 	if serr := <-senderDone; serr != nil && err == nil {
+		err = serr
+	}
+	if serr := <-schedDone; serr != nil && err == nil {
 		err = serr
 	}
 	d.log.Info("claimsd stopped")

@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/claimsd/claimsd/config"
@@ -75,7 +76,24 @@ func (c *cli) demo(args []string) error {
 
 	ctx, cancel := context.WithCancel(c.ctx)
 	defer cancel()
-	d, err := openDaemon(cfg, log, time.Now)
+	names, err := sampleNames()
+	if err != nil {
+		return err
+	}
+	// The demo's clock starts just after the last sample was written, so
+	// what is due when does not depend on the day the demo runs; later it
+	// jumps forward to show reminders, escalation and the digest.
+	clock := &demoClock{}
+	for _, name := range names {
+		raw, err := samples.ReadFile(path.Join("samples", name))
+		if err != nil {
+			return err
+		}
+		if t := sampleDate(raw).Add(5 * time.Minute); t.After(clock.now()) {
+			clock.set(t)
+		}
+	}
+	d, err := openDaemon(cfg, log, clock.now)
 	if err != nil {
 		return err
 	}
@@ -83,10 +101,6 @@ func (c *cli) demo(args []string) error {
 	served := make(chan error, 1)
 	go func() { served <- d.serve(ctx) }()
 
-	names, err := sampleNames()
-	if err != nil {
-		return err
-	}
 	for _, name := range names {
 		raw, err := samples.ReadFile(path.Join("samples", name))
 		if err != nil {
@@ -108,7 +122,43 @@ func (c *cli) demo(args []string) error {
 	if err := waitOutboxDrained(ctx, d.db, 10*time.Second); err != nil {
 		return err
 	}
+	seen := len(smtpSink.Messages())
 	printDemoMail(c.stdout, smtpSink.Messages())
+
+	// Time travel: what the deadlines do while nobody answers.
+	for _, step := range []struct{ at, what string }{
+		{"2026-11-26T12:00:00+01:00", "a day later: first-answer reminders and service levels missed"},
+		{"2026-12-04T08:30:00+01:00", "a working day before the legal deadlines: escalation and the morning digest"},
+		{"2026-12-10T08:30:00+01:00", "the legal deadlines have passed: the digest lists them as overdue"},
+	} {
+		t, _ := time.Parse(time.RFC3339, step.at)
+		clock.set(t)
+		ts, _, err := d.scheduler.Tick(t)
+		if err != nil {
+			return err
+		}
+		if err := waitOutboxDrained(ctx, d.db, 10*time.Second); err != nil {
+			return err
+		}
+		msgs := smtpSink.Messages()
+		fmt.Fprintf(c.stdout, "\n=== %s (%s): %d events, %d digests, %d mails\n", t.In(cfg.Location).Format("Mon 2006-01-02 15:04"), step.what, ts.Events, ts.Digests, len(msgs)-seen)
+		for _, m := range msgs[seen:] {
+			p, err := message.Parse(bytes.NewReader(m.Data), nil)
+			if err != nil {
+				continue
+			}
+			fmt.Fprintf(c.stdout, "  to %-28s %s\n", strings.Join(m.To, ", "), p.Subject)
+		}
+		seen = len(msgs)
+	}
+	if last := smtpSink.Messages(); len(last) > 0 {
+		if p, err := message.Parse(bytes.NewReader(last[len(last)-1].Data), nil); err == nil {
+			fmt.Fprintf(c.stdout, "\nThe last digest:\n")
+			for _, l := range strings.Split(strings.TrimSpace(p.Text), "\n") {
+				fmt.Fprintf(c.stdout, "  | %s\n", l)
+			}
+		}
+	}
 	if !*serve {
 		cancel()
 		return <-served
@@ -301,4 +351,22 @@ func printDemoMail(w io.Writer, msgs []devmail.SinkMessage) {
 			fmt.Fprintf(w, "  | ... (%d more lines)\n", len(lines)-8)
 		}
 	}
+}
+
+// demoClock is the demo's settable clock.
+type demoClock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (c *demoClock) now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.t
+}
+
+func (c *demoClock) set(t time.Time) {
+	c.mu.Lock()
+	c.t = t
+	c.mu.Unlock()
 }

@@ -33,6 +33,12 @@ func TestDemo(t *testing.T) {
 		"Auto-Submitted: auto-replied",
 		"konsumenta odpowiemy najpóźniej do 7 grudnia 2026 r.",
 		"we will answer by 7 December 2026",
+		// Time travel: reminders, escalation and digests.
+		"to anna@sklep.example           [CLM-2026-000004] Przypomnienie: pierwsza odpowiedź",
+		"to piotr@sklep.example          [CLM-2026-000001] Eskalacja: termin ustawowy 7 grudnia 2026 r.",
+		"Reklamacje: 2 po terminie, 2 zagrożone (4 grudnia 2026 r.)",
+		"Reklamacje: 4 po terminie, 0 zagrożonych (10 grudnia 2026 r.)",
+		"termin ustawowy minął",
 	} {
 		if !strings.Contains(out, want) {
 			t.Errorf("demo output lacks %q\n%s", want, out)

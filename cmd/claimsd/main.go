@@ -26,9 +26,11 @@ Usage:
   claimsd [--config FILE] COMMAND [flags]
 
 Commands:
-  run [--once] [--now RFC3339]     run the daemon (or process waiting mail once and exit)
-  cases list [--status S] [--json] list cases
+  run [--once] [--now RFC3339]     run the daemon (or process waiting mail, due deadlines and mail once, and exit)
+  cases list [--status S] [--overdue] [--due-before DATE] [--json]
+                                   list cases (deadline filters read the deadline indexes)
   cases show ID [--json]           show a case with its messages
+  cases status ID STATUS           set open, waiting (pauses the first-answer clock), resolved or rejected
   messages list [--unfiled|--failed] [--json]
                                    messages kept outside cases, or that did not parse
   outbox list [--status S] [--json]

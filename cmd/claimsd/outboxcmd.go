@@ -8,6 +8,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/claimsd/claimsd/deadline"
 	"github.com/claimsd/claimsd/outbox"
 	"github.com/claimsd/claimsd/store"
 )
@@ -155,4 +156,50 @@ func (c *cli) daemonSocket(path string) (socketReader, bool) {
 		return socketReader{}, false
 	}
 	return s, true
+}
+
+// setStatus changes a case's status through the running daemon, or in the
+// store itself when no daemon runs; the deadline policy pauses, resumes or
+// ends the case's clocks.
+func (c *cli) setStatus(id, status string) (store.Case, error) {
+	cfg, err := c.loadConfig()
+	if err != nil {
+		return store.Case{}, err
+	}
+	if s, ok := c.daemonSocket(cfg.SocketPath()); ok {
+		return s.SetStatus(c.ctx, id, status)
+	}
+	cal, err := newCalendar(cfg)
+	if err != nil {
+		return store.Case{}, err
+	}
+	policy, err := newPolicy(cfg, cal)
+	if err != nil {
+		return store.Case{}, err
+	}
+	db, err := store.Open(cfg.DataDir, store.Options{Timeout: 500 * time.Millisecond})
+	if err != nil {
+		return store.Case{}, err
+	}
+	defer db.Close()
+	return setCaseStatus(db, policy, id, status, time.Now())
+}
+
+// setCaseStatus applies a status change in one transaction.
+func setCaseStatus(db *store.DB, p deadline.Policy, id, status string, now time.Time) (cs store.Case, err error) {
+	err = db.Update(func(tx *store.Tx) error {
+		c, ok, err := tx.Case(id)
+		if err != nil {
+			return err
+		}
+		if !ok {
+			return fmt.Errorf("case %s: %w", id, store.ErrNotFound)
+		}
+		old := c
+		p.SetStatus(&c, status, now)
+		c.Events = append(c.Events, store.Event{At: now, What: "status_" + status, Note: "by the command line"})
+		cs = c
+		return tx.UpdateCase(&old, &c)
+	})
+	return cs, err
 }
