@@ -97,8 +97,17 @@ type WorkingHours struct {
 type ServiceLevel struct {
 	// FirstAnswer is the default; default 8h (one working day).
 	FirstAnswer Duration `yaml:"first_answer"`
-	// ByPriority overrides it per priority (urgent, high, normal).
+	// ByCategory overrides it per case category; ByPriority per priority
+	// (urgent, high, normal), and a priority entry wins over a category
+	// one: an urgent case is urgent whatever it is about.
+	ByCategory []CategoryLevel `yaml:"by_category"`
 	ByPriority []PriorityLevel `yaml:"by_priority"`
+}
+
+// CategoryLevel is the first-answer time of one case category.
+type CategoryLevel struct {
+	Category    string   `yaml:"category"`
+	FirstAnswer Duration `yaml:"first_answer"`
 }
 
 // PriorityLevel is the first-answer time of one priority.
@@ -107,11 +116,16 @@ type PriorityLevel struct {
 	FirstAnswer Duration `yaml:"first_answer"`
 }
 
-// FirstAnswerFor returns the first-answer working time for a priority.
-func (s ServiceLevel) FirstAnswerFor(priority string) time.Duration {
+// FirstAnswerFor returns the first-answer working time of a case.
+func (s ServiceLevel) FirstAnswerFor(category, priority string) time.Duration {
 	for _, p := range s.ByPriority {
 		if p.Priority == priority {
 			return p.FirstAnswer.Duration
+		}
+	}
+	for _, c := range s.ByCategory {
+		if c.Category == category {
+			return c.FirstAnswer.Duration
 		}
 	}
 	return s.FirstAnswer.Duration

@@ -747,6 +747,13 @@ var priorities = []string{"urgent", "high", "normal"}
 
 func (k *checker) serviceLevel(s *ServiceLevel) {
 	k.duration("service_level.first_answer", &s.FirstAnswer, DefaultFirstAnswer, time.Minute)
+	for i := range s.ByCategory {
+		key := fmt.Sprintf("service_level.by_category[%d]", i)
+		if !contains(categories, s.ByCategory[i].Category) {
+			k.add(key+".category", fmt.Sprintf("%q is not a case category", s.ByCategory[i].Category), "use one of "+strings.Join(categories, ", "))
+		}
+		k.duration(key+".first_answer", &s.ByCategory[i].FirstAnswer, DefaultFirstAnswer, time.Minute)
+	}
 	for i := range s.ByPriority {
 		key := fmt.Sprintf("service_level.by_priority[%d]", i)
 		if !contains(priorities, s.ByPriority[i].Priority) {

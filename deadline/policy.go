@@ -23,9 +23,9 @@ type Policy struct {
 	Hours    calendar.Hours
 	// AnswerDays is the legal answer period of a category (calendar days).
 	AnswerDays func(category string) int
-	// FirstAnswer is the first-answer service level of a priority
-	// (working time).
-	FirstAnswer func(priority string) time.Duration
+	// FirstAnswer is the first-answer service level of a case's category
+	// and priority (working time).
+	FirstAnswer func(category, priority string) time.Duration
 	// LegalBefore: remind the specialist this long (calendar time) before
 	// the legal deadline ends.
 	LegalBefore []time.Duration
@@ -50,7 +50,7 @@ func DefaultPolicy(loc *time.Location) Policy {
 		Calendar:           calendar.New(loc, nil, nil),
 		Hours:              hours,
 		AnswerDays:         func(string) int { return calendar.DefaultAnswerDays },
-		FirstAnswer:        func(string) time.Duration { return 8 * time.Hour },
+		FirstAnswer:        func(string, string) time.Duration { return 8 * time.Hour },
 		AtRiskBusinessDays: 1,
 	}
 }
@@ -70,7 +70,7 @@ func (p Policy) Track(c *store.Case, kind classifier.Kind, at time.Time, newCase
 		if c.Priority == "" {
 			c.Priority = DefaultPriority
 		}
-		c.FirstAnswerStart, c.FirstAnswerBudget = at, p.FirstAnswer(c.Priority)
+		c.FirstAnswerStart, c.FirstAnswerBudget = at, p.FirstAnswer(c.Category, c.Priority)
 		c.FirstAnswerDue = p.Calendar.AddWorkingTime(at, c.FirstAnswerBudget, p.Hours)
 	case kind == classifier.KindStaff:
 		// Until specialists answer through claimsd, a staff mail in the

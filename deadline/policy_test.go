@@ -36,7 +36,7 @@ func testPolicy() Policy {
 		Calendar:   calendar.New(warsaw, nil, []calendar.Date{{Year: 2026, Month: 12, Day: 31}}),
 		Hours:      hours,
 		AnswerDays: func(string) int { return 14 },
-		FirstAnswer: func(p string) time.Duration {
+		FirstAnswer: func(_, p string) time.Duration {
 			return map[string]time.Duration{"urgent": 2 * time.Hour}[p] + 8*time.Hour*btoi(p != "urgent")
 		},
 		LegalBefore:        []time.Duration{72 * time.Hour, 24 * time.Hour},
