@@ -60,17 +60,24 @@ func (t *Tx) UpdateCase(old, c *Case) error {
 	if !existed {
 		old = &Case{}
 	}
+	// An index key that did not change is not written again: a Put of
+	// the same key still dirties its page, and a scheduler tick updates
+	// cases spread over the whole tree.
 	st := t.b(bStatus)
-	if existed && (old.Status != c.Status || !old.CreatedAt.Equal(c.CreatedAt)) {
+	statusMoved := !existed || old.Status != c.Status || !old.CreatedAt.Equal(c.CreatedAt)
+	if existed && statusMoved {
 		if err := st.Delete(statusKey(old.Status, old.CreatedAt, old.ID)); err != nil {
 			return err
 		}
 	}
-	if err := st.Put(statusKey(c.Status, c.CreatedAt, c.ID), nil); err != nil {
-		return err
+	if statusMoved {
+		if err := st.Put(statusKey(c.Status, c.CreatedAt, c.ID), nil); err != nil {
+			return err
+		}
 	}
 	cu, cs := t.b(bCustomer), t.b(bCustSubject)
-	if existed && (old.Customer != c.Customer || old.NormSubject != c.NormSubject) {
+	customerMoved := !existed || old.Customer != c.Customer || old.NormSubject != c.NormSubject
+	if existed && customerMoved {
 		if err := cu.Delete(join(keyPart(old.Customer), []byte(old.ID))); err != nil {
 			return err
 		}
@@ -78,7 +85,7 @@ func (t *Tx) UpdateCase(old, c *Case) error {
 			return err
 		}
 	}
-	if c.Customer != "" {
+	if c.Customer != "" && customerMoved {
 		if err := cu.Put(join(keyPart(c.Customer), []byte(c.ID)), nil); err != nil {
 			return err
 		}
