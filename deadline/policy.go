@@ -82,6 +82,11 @@ func (p Policy) Track(c *store.Case, kind classifier.Kind, at time.Time, newCase
 		// The customer wrote: the case is ours again, and a paused
 		// service-level clock runs on.
 		p.SetStatus(c, store.StatusOpen, at)
+	case kind == classifier.KindCustomer && store.IsClosingStatus(c.Status):
+		// A reply to a closed case reopens it (the close notice says
+		// so); the legal deadline stays met by the earlier answer.
+		p.SetStatus(c, store.StatusOpen, at)
+		c.Events = append(c.Events, store.Event{At: at, What: "reopened", Note: "the customer wrote"})
 	}
 	c.NextDueAt = p.Next(*c, at)
 }
@@ -106,6 +111,9 @@ func (p Policy) SetStatus(c *store.Case, status string, at time.Time) {
 		c.WaitingSince = time.Time{}
 	case store.IsClosingStatus(status) && !store.IsClosingStatus(c.Status):
 		c.ClosedAt = at
+		if c.LegalAnsweredAt.IsZero() {
+			c.LegalAnsweredAt = at
+		}
 		c.WaitingSince = time.Time{}
 	case status == store.StatusOpen && store.IsClosingStatus(c.Status):
 		// Reopened: the legal deadline was met by the closing answer.
@@ -157,7 +165,7 @@ func (p Policy) Events(c store.Case) []Event {
 		return nil
 	}
 	var evs []Event
-	if end, ok := p.LegalDueEnd(c); ok {
+	if end, ok := p.LegalDueEnd(c); ok && c.LegalAnsweredAt.IsZero() {
 		// Reminders count back from midnight after the due date, so "24h
 		// before" is the start of the due date.
 		after := end.Add(time.Nanosecond)

@@ -196,3 +196,24 @@ func TestUrgentPriorityAndClosureDay(t *testing.T) {
 		t.Errorf("urgent first answer due %v", c.FirstAnswerDue.In(warsaw))
 	}
 }
+
+func TestCustomerReplyReopensClosedCase(t *testing.T) {
+	p := testPolicy()
+	c := newCase(p, at("2026-11-23 10:00"))
+	p.SetStatus(&c, store.StatusResolved, at("2026-11-25 10:00"))
+	p.Track(&c, classifier.KindCustomer, at("2026-11-30 09:00"), false)
+	if c.Status != store.StatusOpen || !c.ClosedAt.IsZero() || c.Events[len(c.Events)-1].What != "reopened" {
+		t.Errorf("after a reply: status %s closed %v events %v", c.Status, c.ClosedAt, c.Events)
+	}
+	for _, ev := range p.Events(c) {
+		if ev.Kind == RemindLegal || ev.Kind == LegalOverdue || ev.Kind == EscalateAtRisk {
+			t.Errorf("a reopened case answered in time has %s again", ev.Kind)
+		}
+	}
+	// An automatic reply does not reopen it.
+	p.SetStatus(&c, store.StatusResolved, at("2026-12-01 10:00"))
+	p.Track(&c, classifier.KindAutoReply, at("2026-12-01 11:00"), false)
+	if c.Status != store.StatusResolved {
+		t.Errorf("an auto-reply reopened the case")
+	}
+}

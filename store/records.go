@@ -67,9 +67,11 @@ type Case struct {
 	FirstAnsweredAt time.Time `json:"first_answered_at,omitzero"`
 	// WaitingSince is when the case began waiting for the customer.
 	WaitingSince time.Time `json:"waiting_since,omitzero"`
-	// ClosedAt is when the case got a closing status; it meets the legal
-	// deadline.
-	ClosedAt time.Time `json:"closed_at,omitzero"`
+	// ClosedAt is when the case got its current closing status;
+	// LegalAnsweredAt when it first got one, which met the legal deadline
+	// for good (a reopened case is a follow-up).
+	ClosedAt        time.Time `json:"closed_at,omitzero"`
+	LegalAnsweredAt time.Time `json:"legal_answered_at,omitzero"`
 	// Overdue flags, set when a deadline passes unmet.
 	LegalOverdue       bool `json:"legal_overdue,omitempty"`
 	FirstAnswerOverdue bool `json:"first_answer_overdue,omitempty"`

@@ -101,13 +101,14 @@ func (t *Tx) UpdateCase(old, c *Case) error {
 
 // dueKeys are a case's entries in the time-ordered indexes the scheduler
 // and `cases list --overdue` read: when to look at it next, its legal due
-// date while open, its first-answer deadline while unanswered.
+// date while open and not yet answered, its first-answer deadline while
+// unanswered.
 func dueKeys(c *Case) map[string][]byte {
 	keys := map[string][]byte{}
 	if !c.NextDueAt.IsZero() {
 		keys[string(bDue)] = append(u64(uint64(max(c.NextDueAt.UnixNano(), 0))), c.ID...)
 	}
-	if IsOpenStatus(c.Status) && c.LegalDue != "" {
+	if IsOpenStatus(c.Status) && c.LegalDue != "" && c.LegalAnsweredAt.IsZero() {
 		keys[string(bLegalDue)] = join([]byte(c.LegalDue), []byte(c.ID))
 	}
 	if IsOpenStatus(c.Status) && c.FirstAnsweredAt.IsZero() && !c.FirstAnswerDue.IsZero() {
