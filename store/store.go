@@ -158,8 +158,9 @@ func (db *DB) checkSchema(tx *bolt.Tx, write bool) error {
 	}
 	meta = tx.Bucket(bMeta)
 	// Migrations run in order from the stored version; version 0 is a new
-	// file and needs only the buckets above.
-	for v := version; v < SchemaVersion; v++ {
+	// file and needs only the buckets above (running the migrations on it
+	// would, for one, mark a fresh store as needing the deadline fill).
+	for v := max(version, 1); version > 0 && v < SchemaVersion; v++ {
 		if err := migrations[v](tx); err != nil {
 			return fmt.Errorf("migrate store from schema %d: %w", v, err)
 		}

@@ -252,3 +252,46 @@ func TestOpenClearsTempLeftByACrash(t *testing.T) {
 		t.Fatalf("orphan temp file survived the daemon's open: %v", err)
 	}
 }
+
+func TestNewStoreNeedsNoMigration(t *testing.T) {
+	db, _ := openTest(t)
+	db.View(func(tx *Tx) error {
+		if tx.Value(DeadlinesFillPending) != nil {
+			t.Error("a new store is marked as needing the deadline fill of an upgrade")
+		}
+		return nil
+	})
+}
+
+// TestMigratesFromSchema1: a store of the intake release (schema 1) gets
+// the deadline indexes of its cases and is marked for the deadline fill.
+func TestMigratesFromSchema1(t *testing.T) {
+	db, dir := openTest(t)
+	c := &Case{ID: "CLM-2026-000001", Status: StatusOpen, Customer: "a@x", LegalDue: "2026-12-07"}
+	mustUpdate(t, db, func(tx *Tx) error { return tx.PutCase(c) })
+	db.Close()
+	// Back to schema 1: no deadline index, no pending mark.
+	bdb, err := bolt.Open(dir+"/claimsd.db", 0o600, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	bdb.Update(func(tx *bolt.Tx) error {
+		tx.DeleteBucket(bLegalDue)
+		return tx.Bucket(bMeta).Put(keySchema, u64(1))
+	})
+	bdb.Close()
+	db, err = Open(dir, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	db.View(func(tx *Tx) error {
+		if tx.Value(DeadlinesFillPending) == nil {
+			t.Error("migrated store not marked for the deadline fill")
+		}
+		if cs, _ := tx.OpenCasesLegalDueBy("2026-12-31"); len(cs) != 1 {
+			t.Errorf("legal due index after migration: %d cases", len(cs))
+		}
+		return nil
+	})
+}
