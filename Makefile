@@ -23,13 +23,15 @@ test:
 # disk on shared machines; set BENCH_TMPDIR to where the data dir would live.
 BENCH_TMPDIR ?= /var/tmp
 bench:
-	TMPDIR=$(BENCH_TMPDIR) $(GO) test -run='^$$' -bench=. -benchmem $$($(GO) list ./... | grep -v /cmd/claimsd)
+	TMPDIR=$(BENCH_TMPDIR) $(GO) test -run='^$$' -bench=. -benchmem $$($(GO) list ./... | grep -v -e /cmd/claimsd -e /deadline)
 	TMPDIR=$(BENCH_TMPDIR) $(GO) test -run='^$$' -bench=IntakeVsRawFetch -benchtime=3x ./cmd/claimsd
 	TMPDIR=$(BENCH_TMPDIR) $(GO) test -run='^$$' -bench=PeakRSS50MB -benchtime=2x ./cmd/claimsd
 	TMPDIR=$(BENCH_TMPDIR) $(GO) test -run='^$$' -bench=IdleLatency -benchtime=300x ./cmd/claimsd
 	TMPDIR=$(BENCH_TMPDIR) $(GO) test -run='^$$' -bench=AckLatency -benchtime=200x ./cmd/claimsd
 	TMPDIR=$(BENCH_TMPDIR) $(GO) test -run='^$$' -bench=OutboxThroughput -benchtime=3x ./cmd/claimsd
 	TMPDIR=$(BENCH_TMPDIR) $(GO) test -run='^$$' -bench=SIGKILL -benchtime=20x -timeout=30m ./cmd/claimsd
+	TMPDIR=$(BENCH_TMPDIR) $(GO) test -run='^$$' -bench=Tick -benchtime=3x -benchmem -timeout=60m ./deadline
+	TMPDIR=$(BENCH_TMPDIR) $(GO) test -run='^$$' -bench=DaemonRSS1M -benchtime=2x -timeout=60m ./cmd/claimsd
 
 # Runs every fuzz target for FUZZTIME each, one at a time (go test -fuzz
 # takes one target in one package).
