@@ -230,6 +230,10 @@ type AutoMail struct {
 	MaxPerCase int `yaml:"max_per_case"`
 	// Window is the period the caps count over; default 24h.
 	Window Duration `yaml:"window"`
+	// MaxAge: complaints received longer ago get no acknowledgement, so a
+	// first start on a mailbox full of old mail answers none of it;
+	// default 72h, 0 for no limit.
+	MaxAge *Duration `yaml:"max_age"`
 }
 
 // UseAcknowledge reports whether new complaints are acknowledged.

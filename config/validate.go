@@ -33,6 +33,7 @@ const (
 	DefaultMaxPerRecipient  = 5
 	DefaultMaxPerCase       = 3
 	DefaultAutoMailWindow   = 24 * time.Hour
+	DefaultAckMaxAge        = 72 * time.Hour
 	DefaultRetryInitial     = 30 * time.Second
 	DefaultRetryMax         = time.Hour
 	DefaultGiveUpAfter      = 72 * time.Hour
@@ -686,6 +687,11 @@ func (k *checker) autoMail(a *AutoMail) {
 	k.positive("auto_mail.max_per_recipient", &a.MaxPerRecipient, DefaultMaxPerRecipient)
 	k.positive("auto_mail.max_per_case", &a.MaxPerCase, DefaultMaxPerCase)
 	k.duration("auto_mail.window", &a.Window, DefaultAutoMailWindow, time.Minute)
+	if a.MaxAge == nil {
+		a.MaxAge = &Duration{DefaultAckMaxAge}
+	} else if a.MaxAge.Duration < 0 {
+		k.add("auto_mail.max_age", "must not be negative", "use a duration such as 72h, or 0 for no limit")
+	}
 }
 
 func (k *checker) outbox(o *Outbox) {

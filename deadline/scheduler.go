@@ -177,15 +177,21 @@ func (s *Scheduler) apply(tx *store.Tx, c *store.Case, now time.Time) (int, erro
 	return len(due), tx.UpdateCase(&old, c)
 }
 
-// stale reports whether due[i] is a reminder not worth sending at now:
-// its deadline has passed, or a later reminder of the same kind is due too.
+// stale reports whether due[i] is a mail not worth sending at now: a
+// reminder or an at-risk escalation whose deadline has passed (the digest
+// reports overdue cases; without this a first start on a mailbox full of
+// old mail would escalate every old complaint), or a reminder that a later
+// one of the same kind replaces.
 func stale(due []Event, i int, now time.Time) bool {
 	ev := due[i]
-	if ev.Kind != RemindLegal && ev.Kind != RemindFirstAnswer {
+	if ev.Kind != RemindLegal && ev.Kind != RemindFirstAnswer && ev.Kind != EscalateAtRisk {
 		return false
 	}
 	if !ev.DueAt.After(now) {
 		return true
+	}
+	if ev.Kind == EscalateAtRisk {
+		return false
 	}
 	for _, later := range due[i+1:] {
 		if later.Kind == ev.Kind {

@@ -17,6 +17,10 @@ type Limits struct {
 	MaxPerRecipient int
 	MaxPerCase      int
 	Window          time.Duration
+	// MaxAge: complaints received longer ago than this get no
+	// acknowledgement (a first start on a mailbox with months of mail
+	// must not answer all of it); 0 means no limit.
+	MaxAge time.Duration
 }
 
 // AckInput is what the decision to acknowledge a message looks at.
@@ -33,6 +37,8 @@ type AckInput struct {
 	// recipient and for the case.
 	RecentToRecipient int
 	RecentForCase     int
+	// Age is how long ago the complaint was received; MaxAge in Limits.
+	Age time.Duration
 }
 
 // Verdict is the outcome of DecideAck.
@@ -60,6 +66,8 @@ func DecideAck(in AckInput, l Limits) Verdict {
 		return Verdict{Reason: fmt.Sprintf("joined an existing case (%s); a case is acknowledged once", in.ThreadedBy)}
 	case in.Recipient == "":
 		return Verdict{Reason: "no address to answer"}
+	case l.MaxAge > 0 && in.Age > l.MaxAge:
+		return Verdict{Reason: fmt.Sprintf("received %s ago, more than %s (auto_mail.max_age)", in.Age.Round(time.Minute), l.MaxAge)}
 	case in.RecentToRecipient >= l.MaxPerRecipient:
 		return Verdict{Capped: true, Reason: fmt.Sprintf("rate cap: %d automatic mails to %s within %s (auto_mail.max_per_recipient)",
 			in.RecentToRecipient, in.Recipient, l.Window)}

@@ -11,7 +11,7 @@ import (
 )
 
 func TestDecideAck(t *testing.T) {
-	l := Limits{MaxPerRecipient: 5, MaxPerCase: 3, Window: 24 * time.Hour}
+	l := Limits{MaxPerRecipient: 5, MaxPerCase: 3, Window: 24 * time.Hour, MaxAge: 72 * time.Hour}
 	base := AckInput{Enabled: true, Kind: classifier.KindCustomer, NewCase: true, ThreadedBy: "new_case", Recipient: "jan@example.com"}
 	with := func(f func(*AckInput)) AckInput { in := base; f(&in); return in }
 	tests := []struct {
@@ -31,6 +31,8 @@ func TestDecideAck(t *testing.T) {
 		{"no address", with(func(in *AckInput) { in.Recipient = "" }), false, false, "no address"},
 		{"recipient cap reached", with(func(in *AckInput) { in.RecentToRecipient = 5 }), false, true, "rate cap: 5 automatic mails to jan@example.com within 24h0m0s (auto_mail.max_per_recipient)"},
 		{"recipient below cap", with(func(in *AckInput) { in.RecentToRecipient = 4 }), true, false, "new complaint"},
+		{"old complaint", with(func(in *AckInput) { in.Age = 100 * time.Hour }), false, false, "received 100h0m0s ago, more than 72h0m0s (auto_mail.max_age)"},
+		{"recent enough", with(func(in *AckInput) { in.Age = 71 * time.Hour }), true, false, "new complaint"},
 		{"case cap reached", with(func(in *AckInput) { in.RecentForCase = 3 }), false, true, "auto_mail.max_per_case"},
 		// Kind is decided before caps: automatic mail is never even counted.
 		{"auto reply over cap", with(func(in *AckInput) { in.Kind, in.RecentToRecipient = classifier.KindAutoReply, 99 }), false, false, "auto_reply"},

@@ -115,6 +115,7 @@ func (r *Responder) Respond(tx *store.Tx, in Incoming) (Outcome, error) {
 		Recipient:         recipient,
 		RecentToRecipient: toRecipient,
 		RecentForCase:     forCase,
+		Age:               in.Now.Sub(c.ReceivedAt),
 	}, r.set.Limits)
 	if !v.Send && !v.Capped {
 		m.Answer = v.Reason

@@ -119,6 +119,7 @@ func openDaemon(cfg *config.Config, log *slog.Logger, now func() time.Time) (*da
 			MaxPerRecipient: cfg.AutoMail.MaxPerRecipient,
 			MaxPerCase:      cfg.AutoMail.MaxPerCase,
 			Window:          cfg.AutoMail.Window.Duration,
+			MaxAge:          cfg.AutoMail.MaxAge.Duration,
 		},
 		Specialists: staffWithRole(cfg, config.RoleSpecialist),
 		Supervisors: staffWithRole(cfg, config.RoleSupervisor),
