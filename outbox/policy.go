@@ -162,10 +162,49 @@ type Needs struct {
 	ProofOfPurchase, Photos, OrderNumber bool
 }
 
+// Words near which a run of digits is an order number, and words that
+// mention a proof of purchase; matched in lower case. Plain string search:
+// this runs for every new complaint, inside the intake commit.
 var (
-	orderNumber = regexp.MustCompile(`(?i)(zam[oó]wieni\w*|order|nr\.?|numer|no\.|#)\s*(nr\.?|no\.?|number|numer)?\s*[:#]?\s*[a-z]{0,4}[-/]?\d{4,}`)
-	proofWords  = regexp.MustCompile(`(?i)paragon|faktur|rachun|dow[oó]d\w* zakupu|receipt|invoice`)
+	orderWords = []string{"zamówieni", "zamowieni", "order", "nr", "numer", "no.", "#"}
+	proofWords = []string{"paragon", "faktur", "rachun", "dowód zakupu", "dowodu zakupu", "dowod zakupu", "receipt", "invoice"}
 )
+
+// hasOrderNumber reports whether an order word is followed, within a few
+// characters, by a number of at least four digits (optionally after a
+// short letter prefix: "ZAM-12345").
+func hasOrderNumber(lower string) bool {
+	for _, w := range orderWords {
+		for rest := lower; ; {
+			i := strings.Index(rest, w)
+			if i < 0 {
+				break
+			}
+			rest = rest[i+len(w):]
+			window := rest[:min(len(rest), 30)]
+			run := 0
+			for j := 0; j < len(window); j++ {
+				if window[j] >= '0' && window[j] <= '9' {
+					if run++; run >= 4 {
+						return true
+					}
+				} else {
+					run = 0
+				}
+			}
+		}
+	}
+	return false
+}
+
+func mentionsProof(lower string) bool {
+	for _, w := range proofWords {
+		if strings.Contains(lower, w) {
+			return true
+		}
+	}
+	return false
+}
 
 // NeedsOf guesses from a complaint what it lacks: photos of the defect
 // (no image attached), an order number (none written), a proof of purchase
@@ -182,9 +221,10 @@ func NeedsOf(text string, atts []message.Attachment) Needs {
 			docs++
 		}
 	}
+	lower := strings.ToLower(text[:min(len(text), 16<<10)])
 	return Needs{
 		Photos:          images == 0,
-		OrderNumber:     !orderNumber.MatchString(text),
-		ProofOfPurchase: docs == 0 && images == 0 && !proofWords.MatchString(text),
+		OrderNumber:     !hasOrderNumber(lower),
+		ProofOfPurchase: docs == 0 && images == 0 && !mentionsProof(lower),
 	}
 }
