@@ -80,7 +80,72 @@ type Config struct {
 	Reminders Reminders `yaml:"reminders"`
 	// Escalation configures what supervisors hear.
 	Escalation Escalation `yaml:"escalation"`
+	// StaffAuth says when a mail from a staff address is really from
+	// staff; only then do its commands and answers count.
+	StaffAuth StaffAuth `yaml:"staff_auth"`
+	// Assignment assigns new cases.
+	Assignment Assignment `yaml:"assignment"`
+	// Answering configures how specialists' answers reach customers.
+	Answering Answering `yaml:"answering"`
 }
+
+// StaffAuth lists the evidence that makes a staff mail authentic
+// (DOMAIN §8). With nothing configured no staff mail is trusted: commands
+// and relayed answers are refused and recorded as security events.
+type StaffAuth struct {
+	// AuthservIDs are the authserv-ids of our own receiving server in
+	// Authentication-Results headers (RFC 8601), e.g. mx.example.com.
+	AuthservIDs []string `yaml:"authserv_ids"`
+	// Domains are the company domains; default the claims address's.
+	Domains []string `yaml:"domains"`
+	// Methods are the results that count: dmarc, dkim; default both.
+	Methods []string `yaml:"methods"`
+	// AllowMissingAuthservID accepts the topmost Authentication-Results
+	// header without an authserv-id, as Microsoft 365 writes it. Risk: a
+	// server that does not add such a header would let a sender forge it.
+	AllowMissingAuthservID bool `yaml:"allow_missing_authserv_id"`
+	// TrustedMailboxes are IMAP folders that only internal mail reaches
+	// (e.g. by a server rule); mail read from them is authentic.
+	TrustedMailboxes []string `yaml:"trusted_mailboxes"`
+}
+
+// Assignment assigns new cases to specialists.
+type Assignment struct {
+	// Teams group specialists for round-robin assignment.
+	Teams []Team `yaml:"teams"`
+	// Rules are tried in order; the first match assigns. No match: the
+	// case is left to reminders.team_address.
+	Rules []AssignRule `yaml:"rules"`
+}
+
+// Team is a named group of staff.
+type Team struct {
+	Name    string   `yaml:"name"`
+	Members []string `yaml:"members"` // staff e-mails
+}
+
+// AssignRule assigns matching cases to a specialist or a team.
+type AssignRule struct {
+	Category       string `yaml:"category"`
+	Language       string `yaml:"language"`
+	CustomerDomain string `yaml:"customer_domain"`
+	Assignee       string `yaml:"assignee"` // a staff e-mail
+	Team           string `yaml:"team"`     // or a team name
+}
+
+// Answering configures how specialists' answers reach customers.
+type Answering struct {
+	// Relay: a specialist's reply to the assignment mail (or any staff
+	// mail to the claims address in a case) is sent to the customer from
+	// the claims address. Default true.
+	Relay *bool `yaml:"relay"`
+	// ReopenWithin: a customer's mail to a case closed longer ago opens a
+	// new case linked to it instead of reopening it; default 30d.
+	ReopenWithin Duration `yaml:"reopen_within"`
+}
+
+// UseRelay reports whether answers are relayed.
+func (a Answering) UseRelay() bool { return a.Relay == nil || *a.Relay }
 
 // WorkingHours are the team's working hours on working days (weekdays
 // listed, not holidays, not closure days), in the configured zone.

@@ -34,6 +34,7 @@ const (
 	DefaultMaxPerCase       = 3
 	DefaultAutoMailWindow   = 24 * time.Hour
 	DefaultAckMaxAge        = 72 * time.Hour
+	DefaultReopenWithin     = 30 * 24 * time.Hour
 	DefaultRetryInitial     = 30 * time.Second
 	DefaultRetryMax         = time.Hour
 	DefaultGiveUpAfter      = 72 * time.Hour
@@ -87,6 +88,9 @@ func (k *checker) check(c *Config) {
 	k.serviceLevel(&c.ServiceLevel)
 	k.reminders(&c.Reminders)
 	k.escalation(&c.Escalation)
+	k.staffAuth(c)
+	k.assignment(c)
+	k.duration("answering.reopen_within", &c.Answering.ReopenWithin, DefaultReopenWithin, time.Hour)
 }
 
 // dataDir requires data_dir and makes it absolute.
@@ -821,6 +825,78 @@ func (k *checker) escalation(e *Escalation) {
 		if _, err := cron.ParseStandard(spec); err != nil || strings.Contains(spec, "TZ=") {
 			k.add("escalation.digest_schedule", fmt.Sprintf("%q is not a cron schedule", spec),
 				"write five fields: minute hour day-of-month month day-of-week, e.g. \"0 8 * * 1-5\" (the configured timezone applies), or \"\" to turn the digest off")
+		}
+	}
+}
+
+func (k *checker) staffAuth(c *Config) {
+	a := &c.StaffAuth
+	for i, id := range a.AuthservIDs {
+		a.AuthservIDs[i] = strings.ToLower(strings.TrimSpace(id))
+		if a.AuthservIDs[i] == "" || strings.ContainsAny(a.AuthservIDs[i], " ;()") {
+			k.add(fmt.Sprintf("staff_auth.authserv_ids[%d]", i), fmt.Sprintf("%q is not an authserv-id", id),
+				"copy the first word of the Authentication-Results header your server adds, e.g. mx.example.com")
+		}
+	}
+	if len(a.Domains) == 0 && c.ClaimsAddress != "" {
+		if _, d, ok := strings.Cut(c.ClaimsAddress, "@"); ok {
+			a.Domains = []string{d}
+		}
+	}
+	for i, d := range a.Domains {
+		a.Domains[i] = strings.ToLower(strings.TrimSpace(d))
+		if !validHost(a.Domains[i]) {
+			k.add(fmt.Sprintf("staff_auth.domains[%d]", i), fmt.Sprintf("%q is not a domain", d), "write the company's mail domain, e.g. example.com")
+		}
+	}
+	if a.Methods == nil {
+		a.Methods = []string{"dmarc", "dkim"}
+	}
+	for i, m := range a.Methods {
+		a.Methods[i] = strings.ToLower(strings.TrimSpace(m))
+		if a.Methods[i] != "dmarc" && a.Methods[i] != "dkim" {
+			k.add(fmt.Sprintf("staff_auth.methods[%d]", i), fmt.Sprintf("%q is not a method", m), "use dmarc or dkim")
+		}
+	}
+}
+
+func (k *checker) assignment(c *Config) {
+	staff := map[string]bool{}
+	for _, s := range c.Staff {
+		staff[s.Email] = true
+	}
+	teams := map[string]bool{}
+	for i := range c.Assignment.Teams {
+		t := &c.Assignment.Teams[i]
+		key := fmt.Sprintf("assignment.teams[%d]", i)
+		if t.Name = strings.TrimSpace(t.Name); t.Name == "" {
+			k.add(key+".name", "is required", "name the team, e.g. logistyka")
+		}
+		teams[t.Name] = true
+		if len(t.Members) == 0 {
+			k.add(key+".members", "lists nobody", "list the staff e-mails of its members")
+		}
+		for j, m := range t.Members {
+			t.Members[j] = strings.ToLower(strings.TrimSpace(m))
+			if !staff[t.Members[j]] {
+				k.add(fmt.Sprintf("%s.members[%d]", key, j), fmt.Sprintf("%q is not in staff", m), "add the person to staff or remove them here")
+			}
+		}
+	}
+	for i := range c.Assignment.Rules {
+		r := &c.Assignment.Rules[i]
+		key := fmt.Sprintf("assignment.rules[%d]", i)
+		r.Assignee = strings.ToLower(strings.TrimSpace(r.Assignee))
+		switch {
+		case (r.Assignee == "") == (r.Team == ""):
+			k.add(key, "needs exactly one of assignee and team", "set assignee: a staff e-mail, or team: a team name")
+		case r.Assignee != "" && !staff[r.Assignee]:
+			k.add(key+".assignee", fmt.Sprintf("%q is not in staff", r.Assignee), "use the e-mail of a staff member")
+		case r.Team != "" && !teams[r.Team]:
+			k.add(key+".team", fmt.Sprintf("%q is not a team", r.Team), "use a name from assignment.teams")
+		}
+		if r.Category != "" && !contains(categories, r.Category) {
+			k.add(key+".category", fmt.Sprintf("%q is not a case category", r.Category), "use one of "+strings.Join(categories, ", "))
 		}
 	}
 }

@@ -146,6 +146,9 @@ func setAddresses(m *mail.Msg, it *store.OutboxItem) {
 	m.FromMailAddress(&netmail.Address{Name: SafeHeaderText(it.From.Name, composeNameMax), Address: it.From.Addr})
 	m.ToMailAddress(&netmail.Address{Name: SafeHeaderText(it.To.Name, composeNameMax), Address: it.To.Addr})
 	m.EnvelopeFromMailAddress(&netmail.Address{Address: envelopeSender(it)})
+	if it.ReplyTo.Addr != "" && checkAddress(it.ReplyTo.Addr) == nil {
+		m.ReplyToMailAddress(&netmail.Address{Name: SafeHeaderText(it.ReplyTo.Name, composeNameMax), Address: it.ReplyTo.Addr})
+	}
 }
 
 // setIdentity writes Subject, Date, Message-ID and Content-Language.
@@ -205,8 +208,19 @@ func setAutomation(m *mail.Msg, it *store.OutboxItem) {
 // text is.
 func setBody(m *mail.Msg, it *store.OutboxItem) {
 	m.SetBodyString(mail.TypeTextPlain, strings.ToValidUTF8(it.Text, "\uFFFD"))
-	if it.HTML != "" {
+	// go-mail's WithBoundary gives nested multiparts the same boundary,
+	// which breaks multipart/alternative inside multipart/mixed: a mail
+	// with attachments goes as text only (every template's text part is
+	// complete), in one multipart/mixed.
+	if it.HTML != "" && len(it.Attachments) == 0 {
 		m.AddAlternativeString(mail.TypeTextHTML, strings.ToValidUTF8(it.HTML, "\uFFFD"))
+	}
+	for _, a := range it.Attachments {
+		ct := mail.ContentType(a.ContentType)
+		if a.ContentType == "" || strings.ContainsAny(a.ContentType, "\r\n") {
+			ct = mail.TypeAppOctetStream
+		}
+		m.AttachFile(a.Path, mail.WithFileName(SafeHeaderText(a.Name, 200)), mail.WithFileContentType(ct))
 	}
 }
 

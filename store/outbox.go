@@ -30,6 +30,9 @@ type OutboxItem struct {
 	MessageID    string          `json:"message_id"`
 	From         message.Address `json:"from"`
 	To           message.Address `json:"to"`
+	// ReplyTo, when set, is where replies go (the claims address on
+	// mails to staff).
+	ReplyTo      message.Address `json:"reply_to,omitzero"`
 	EnvelopeFrom string          `json:"envelope_from"` // SMTP MAIL FROM (VERP address, or From)
 	Subject      string          `json:"subject"`
 	InReplyTo    string          `json:"in_reply_to,omitempty"`
@@ -41,6 +44,9 @@ type OutboxItem struct {
 	AutoSubmitted string    `json:"auto_submitted,omitempty"`
 	Language      string    `json:"language,omitempty"`
 	Text          string    `json:"text"`
+	// Attachments are files of the store's attachment blobs, attached
+	// as they are (a relayed answer keeps the specialist's attachments).
+	Attachments []OutboxAttachment `json:"attachments,omitempty"`
 	HTML          string    `json:"html,omitempty"`
 	Date          time.Time `json:"date"`
 	QueuedAt      time.Time `json:"queued_at"`
@@ -60,6 +66,15 @@ type OutboxItem struct {
 	RetriedAt    time.Time `json:"retried_at,omitzero"`
 	BouncedAt    time.Time `json:"bounced_at,omitzero"`
 	BounceDetail string    `json:"bounce_detail,omitempty"`
+}
+
+// OutboxAttachment is one attached file: a blob of the store by its
+// SHA-256, with the name and type it is sent under.
+type OutboxAttachment struct {
+	Name        string `json:"name"`
+	ContentType string `json:"content_type"`
+	SHA256      string `json:"sha256"`
+	Path        string `json:"path"` // the blob's file when queued
 }
 
 // Pending reports whether the sender still has to deliver the item.
