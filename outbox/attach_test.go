@@ -45,4 +45,3 @@ func TestRenderWithAttachmentAndReplyTo(t *testing.T) {
 		t.Errorf("attachments %+v", p.Attachments)
 	}
 }
-

@@ -27,9 +27,9 @@ type OutboxItem struct {
 	Purpose string `json:"purpose"` // ack, ...
 	Status  string `json:"status"`
 	// MessageID is without angle brackets.
-	MessageID    string          `json:"message_id"`
-	From         message.Address `json:"from"`
-	To           message.Address `json:"to"`
+	MessageID string          `json:"message_id"`
+	From      message.Address `json:"from"`
+	To        message.Address `json:"to"`
 	// ReplyTo, when set, is where replies go (the claims address on
 	// mails to staff).
 	ReplyTo      message.Address `json:"reply_to,omitzero"`
@@ -41,15 +41,15 @@ type OutboxItem struct {
 	ThreadTopic  string          `json:"thread_topic,omitempty"`
 	// AutoSubmitted is the Auto-Submitted value (RFC 3834): auto-replied
 	// or auto-generated; empty for mail a person wrote.
-	AutoSubmitted string    `json:"auto_submitted,omitempty"`
-	Language      string    `json:"language,omitempty"`
-	Text          string    `json:"text"`
+	AutoSubmitted string `json:"auto_submitted,omitempty"`
+	Language      string `json:"language,omitempty"`
+	Text          string `json:"text"`
 	// Attachments are files of the store's attachment blobs, attached
 	// as they are (a relayed answer keeps the specialist's attachments).
 	Attachments []OutboxAttachment `json:"attachments,omitempty"`
-	HTML          string    `json:"html,omitempty"`
-	Date          time.Time `json:"date"`
-	QueuedAt      time.Time `json:"queued_at"`
+	HTML        string             `json:"html,omitempty"`
+	Date        time.Time          `json:"date"`
+	QueuedAt    time.Time          `json:"queued_at"`
 
 	Attempts      int       `json:"attempts"`
 	LastAttemptAt time.Time `json:"last_attempt_at,omitzero"`
