@@ -72,12 +72,6 @@ func (p Policy) Track(c *store.Case, kind classifier.Kind, at time.Time, newCase
 		}
 		c.FirstAnswerStart, c.FirstAnswerBudget = at, p.FirstAnswer(c.Category, c.Priority)
 		c.FirstAnswerDue = p.Calendar.AddWorkingTime(at, c.FirstAnswerBudget, p.Hours)
-	case kind == classifier.KindStaff:
-		// Until specialists answer through claimsd, a staff mail in the
-		// case is the answer.
-		if c.FirstAnsweredAt.IsZero() {
-			c.FirstAnsweredAt = at
-		}
 	case kind == classifier.KindCustomer && c.Status == store.StatusWaiting:
 		// The customer wrote: the case is ours again, and a paused
 		// service-level clock runs on.
@@ -88,6 +82,27 @@ func (p Policy) Track(c *store.Case, kind classifier.Kind, at time.Time, newCase
 		p.SetStatus(c, store.StatusOpen, at)
 		c.Events = append(c.Events, store.Event{At: at, What: "reopened", Note: "the customer wrote"})
 	}
+	c.NextDueAt = p.Next(*c, at)
+}
+
+// Answered records an answer to the customer at at (relayed, or sent
+// with the claims address in copy): it meets the first-answer deadline,
+// and with a decision it is the legal answer (DOMAIN §1).
+func (p Policy) Answered(c *store.Case, at time.Time, decision bool) {
+	if c.FirstAnsweredAt.IsZero() {
+		c.FirstAnsweredAt = at
+	}
+	if decision && c.LegalAnsweredAt.IsZero() {
+		c.LegalAnsweredAt = at
+	}
+	c.NextDueAt = p.Next(*c, at)
+}
+
+// Recategorise sets c's category: its legal period may differ (answer
+// days per category), counted from the same receipt.
+func (p Policy) Recategorise(c *store.Case, category string, at time.Time) {
+	c.Category = category
+	c.LegalDue = p.Calendar.LegalDue(c.ReceivedAt, p.AnswerDays(category)).String()
 	c.NextDueAt = p.Next(*c, at)
 }
 

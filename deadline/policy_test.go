@@ -143,7 +143,7 @@ func TestDueAndDone(t *testing.T) {
 func TestStaffAnswerMeetsFirstAnswer(t *testing.T) {
 	p := testPolicy()
 	c := newCase(p, at("2026-11-23 10:00"))
-	p.Track(&c, classifier.KindStaff, at("2026-11-23 11:00"), false)
+	p.Answered(&c, at("2026-11-23 11:00"), false)
 	for _, ev := range p.Events(c) {
 		if ev.Kind == RemindFirstAnswer || ev.Kind == FirstAnswerOverdue {
 			t.Errorf("answered case still has %s", ev.Kind)

@@ -44,6 +44,9 @@ type Settings struct {
 	// Responder answers committed messages inside the same transaction
 	// (acknowledgements, bounce handling); nil answers nothing.
 	Responder Responder
+	// ReopenWithin: a customer's mail to a case closed longer ago opens a
+	// new case linked to it; 0 always reopens.
+	ReopenWithin time.Duration
 	// Changed is called after a commit that opened cases or queued mail
 	// (the sender's and the scheduler's Wake); nil for none.
 	Changed func()
@@ -531,28 +534,8 @@ func (in *Intake) commitOne(tx *store.Tx, s *spooled, now time.Time, st *Stats) 
 		}
 	}
 	var c, old *store.Case
-	newCase := false
-	switch {
-	case d.By == ByNewCase:
-		if p.From.Addr == "" {
-			// A complaint nobody can be answered about is kept, not
-			// opened as a case.
-			m.ThreadedBy, m.ThreadNote = string(ByNone), "no sender address"
-			break
-		}
-		id, err := tx.NextCaseID(in.set.CasePrefix, received.In(in.set.Location).Year())
-		if err != nil {
-			return err
-		}
-		c = &store.Case{
-			ID: id, Status: store.StatusOpen, Customer: p.From.Addr, CustomerName: p.From.Name,
-			Subject: p.Subject, NormSubject: norm, CreatedAt: now, ReceivedAt: received,
-			LastMessageAt: received, Messages: 1,
-		}
-		c.Language, _, _ = classifier.Language(m.Text)
-		newCase = true
-		st.NewCases++
-	case d.CaseID != "":
+	var linkedTo string
+	if d.CaseID != "" {
 		cs, ok, err := tx.Case(d.CaseID)
 		if err != nil {
 			return err
@@ -560,11 +543,48 @@ func (in *Intake) commitOne(tx *store.Tx, s *spooled, now time.Time, st *Stats) 
 		if !ok {
 			return fmt.Errorf("threaded into missing case %s", d.CaseID)
 		}
-		prev := cs
-		old, c = &prev, &cs
-		c.Messages++
-		if received.After(c.LastMessageAt) {
-			c.LastMessageAt = received
+		if cs.MergedInto != "" {
+			// #merge: mail of a merged case goes to the one it joined.
+			if t, ok, err := tx.Case(cs.MergedInto); err != nil {
+				return err
+			} else if ok {
+				m.ThreadNote += "; merged into " + t.ID
+				cs = t
+			}
+		}
+		if kind == classifier.KindCustomer && store.IsClosingStatus(cs.Status) && in.set.ReopenWithin > 0 &&
+			received.Sub(cs.ClosedAt) > in.set.ReopenWithin {
+			// Closed long ago: a new case, linked, rather than reopening.
+			linkedTo, d = cs.ID, Decision{By: ByNewCase, Note: "follows up " + cs.ID + ", closed " + cs.ClosedAt.Format(time.DateOnly)}
+			m.ThreadedBy, m.ThreadNote = string(d.By), d.Note
+		} else {
+			prev := cs
+			old, c = &prev, &cs
+			c.Messages++
+			if received.After(c.LastMessageAt) {
+				c.LastMessageAt = received
+			}
+		}
+	}
+	newCase := false
+	if d.By == ByNewCase {
+		if p.From.Addr == "" {
+			// A complaint nobody can be answered about is kept, not
+			// opened as a case.
+			m.ThreadedBy, m.ThreadNote = string(ByNone), "no sender address"
+		} else {
+			id, err := tx.NextCaseID(in.set.CasePrefix, received.In(in.set.Location).Year())
+			if err != nil {
+				return err
+			}
+			c = &store.Case{
+				ID: id, Status: store.StatusOpen, Customer: p.From.Addr, CustomerName: p.From.Name,
+				Subject: p.Subject, NormSubject: norm, CreatedAt: now, ReceivedAt: received,
+				LastMessageAt: received, Messages: 1, LinkedTo: linkedTo,
+			}
+			c.Language, _, _ = classifier.Language(m.Text)
+			newCase = true
+			st.NewCases++
 		}
 	}
 	if c != nil {

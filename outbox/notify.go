@@ -114,11 +114,21 @@ func (r *Responder) caseLine(c store.Case, reason string) templates.CaseLine {
 	return l
 }
 
-// queueStaff queues an automatic mail to a staff member about case c.
+// queueStaff queues an automatic mail to a staff member about case c
+// (nil for a digest).
 func (r *Responder) queueStaff(tx *store.Tx, c *store.Case, purpose string, to message.Address, body templates.Rendered, lang string, now time.Time) error {
-	id, err := tx.NextOutboxID()
+	it, err := r.staffItem(tx, c, purpose, to, body, lang, now)
 	if err != nil {
 		return err
+	}
+	return r.addStaffItem(tx, c, it, now)
+}
+
+// staffItem builds (but does not queue) a mail to staff.
+func (r *Responder) staffItem(tx *store.Tx, c *store.Case, purpose string, to message.Address, body templates.Rendered, lang string, now time.Time) (*store.OutboxItem, error) {
+	id, err := tx.NextOutboxID()
+	if err != nil {
+		return nil, err
 	}
 	caseID, msgID := "", fmt.Sprintf("claimsd.%s.%d@%s", purpose, id, r.set.IDs.Domain)
 	if c != nil {
@@ -131,17 +141,20 @@ func (r *Responder) queueStaff(tx *store.Tx, c *store.Case, purpose string, to m
 			subject += " " + caseref.Tag(c.ID)
 		}
 	}
-	it := &store.OutboxItem{
+	return &store.OutboxItem{
 		ID: id, CaseID: caseID, Purpose: purpose, Status: store.OutboxQueued, MessageID: msgID,
 		From: r.set.From, To: to, EnvelopeFrom: r.envelopeFrom(id), Subject: SafeHeaderText(subject, 400),
 		AutoSubmitted: "auto-generated", Language: lang, Text: body.Text, HTML: body.HTML,
 		Date: now, QueuedAt: now, NextAttemptAt: now,
-	}
+	}, nil
+}
+
+func (r *Responder) addStaffItem(tx *store.Tx, c *store.Case, it *store.OutboxItem, now time.Time) error {
 	if err := tx.AddOutbox(it); err != nil {
 		return err
 	}
 	if c != nil {
-		c.Events = append(c.Events, store.Event{At: now, What: purpose + "_queued", Note: fmt.Sprintf("outbox %d to %s", id, to.Addr)})
+		c.Events = append(c.Events, store.Event{At: now, What: it.Purpose + "_queued", Note: fmt.Sprintf("outbox %d to %s", it.ID, it.To.Addr)})
 	}
 	return nil
 }

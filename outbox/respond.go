@@ -45,6 +45,8 @@ type Settings struct {
 	// CloseAfter, when set, is announced in customer reminders: the case
 	// closes that long after the reminder without a reply.
 	CloseAfter time.Duration
+	// Staff configures trusting and acting on staff mail.
+	Staff StaffSettings
 }
 
 // Responder decides and queues claimsd's automatic answers to committed
@@ -88,6 +90,9 @@ func (r *Responder) Respond(tx *store.Tx, in Incoming) (Outcome, error) {
 	if classifier.Kind(m.Kind) == classifier.KindBounce {
 		return r.bounce(tx, in)
 	}
+	if classifier.Kind(m.Kind) == classifier.KindStaff && in.Case != nil {
+		return r.staffMail(tx, in)
+	}
 	if in.Case == nil {
 		m.Answer = "no case: nothing to acknowledge"
 		if k := classifier.Kind(m.Kind); k != classifier.KindCustomer {
@@ -96,6 +101,11 @@ func (r *Responder) Respond(tx *store.Tx, in Incoming) (Outcome, error) {
 		return Outcome{}, nil
 	}
 	c := in.Case
+	if in.NewCase && classifier.Kind(m.Kind) == classifier.KindCustomer {
+		if err := r.assign(tx, c, m, in.Now); err != nil {
+			return Outcome{}, fmt.Errorf("assign %s: %w", c.ID, err)
+		}
+	}
 	recipient := c.Customer
 	since := in.Now.Add(-r.set.Limits.Window)
 	toRecipient, err := tx.AutoMailsTo(recipient, since)

@@ -53,8 +53,16 @@ type Case struct {
 	// suppressed, bounced, reminded, escalated), oldest first.
 	Events []Event `json:"events,omitempty"`
 
-	// Priority is urgent, high or normal.
+	// Priority is urgent, high or normal; Remedy what the customer asks
+	// for; Decision the answer's decision (accepted, rejected, partial).
 	Priority string `json:"priority,omitempty"`
+	Remedy   string `json:"remedy,omitempty"`
+	Decision string `json:"decision,omitempty"`
+	// MergedInto names the case this one was merged into (#merge); mail
+	// threaded here goes there. LinkedTo names the closed case a new one
+	// follows up.
+	MergedInto string `json:"merged_into,omitempty"`
+	LinkedTo   string `json:"linked_to,omitempty"`
 	// The first-answer service level, in working time: the clock started
 	// (or resumed) at FirstAnswerStart with FirstAnswerBudget left, and
 	// ends at FirstAnswerDue. While the case waits for the customer the
@@ -144,5 +152,6 @@ const (
 	CountCases       = "cases_created"
 	CountUnfiled     = "unfiled"
 	CountQueued      = "mail_queued"
+	CountSecurity    = "security_events"
 	CountKindPrefix  = "kind_"
 )

@@ -14,6 +14,7 @@
 //	digest             DigestData            to supervisors: overdue and at-risk cases
 //	customer_reminder  CustomerReminderData  to the customer: we await your reply
 //	close_notice       CloseNoticeData       to the customer: case closed, no reply
+//	assignment         AssignmentData        to the specialist: a case is theirs now
 //
 // A text part may define its subject line with {{define "subject"}}…{{end}};
 // every mail but ack must (the caller builds the acknowledgement's subject
@@ -74,6 +75,7 @@ const (
 	nameDigest           = "digest"
 	nameCustomerReminder = "customer_reminder"
 	nameCloseNotice      = "close_notice"
+	nameAssignment       = "assignment"
 )
 
 // The deadlines a reminder may be about (ReminderData.Deadline).
@@ -156,6 +158,33 @@ type CustomerReminderData struct {
 type CloseNoticeData struct {
 	CaseID, CustomerName, Subject string // CustomerName and Subject may be empty
 	Organization, ReplyAddress    string
+}
+
+// AssignmentData hands a case to a specialist (or, with no RecipientName
+// and no Case.Assignee, to the team address): the complaint itself, so that
+// it can be handled from the mail client alone, and how to answer it.
+// Case.Reason is not shown; Reason is.
+type AssignmentData struct {
+	RecipientName string // specialist name or "" (team address)
+	Case          CaseLine
+	// Text is the customer's complaint, plain text (customer data: escaped
+	// in HTML, where its line breaks are kept). Trailing white space and
+	// CRLF line ends are tidied before rendering; "" says there is none.
+	Text string
+	// Attachments names the customer's files, attached to the mail by the
+	// caller, with their sizes: "zdjecie.jpg (1.2 MB)".
+	Attachments []string
+	// Category, Remedy, Priority and Language (ISO 639-1; pl and en are
+	// named, others shown as they are) are shown when set.
+	Category, Remedy, Priority, Language string
+	// Reason is why the recipient got the case, shown as it is, e.g.
+	// "rule 2 (category transport_damage): team logistics, round-robin
+	// member 3 of 4" or "assigned by command"; may be empty.
+	Reason string
+	// ClaimsAddress is where replies go (the caller sets Reply-To to it);
+	// the mail names it when set.
+	ClaimsAddress string
+	Organization  string
 }
 
 // Rendered is one mail: its subject line and the text/plain and text/html
@@ -274,6 +303,27 @@ func samples(name string) ([]any, bool) {
 		}
 		minimal := CustomerReminderData{CaseID: full.CaseID, WaitingSince: full.WaitingSince}
 		return []any{full, minimal}, true
+
+	case nameAssignment:
+		// full sets every optional field, with a multi-line text; bare
+		// goes to the team address with an unassigned case and no text,
+		// and waiting covers the other status wording.
+		full, bare := sampleCaseLines()
+		waiting := bare
+		waiting.Status = "waiting"
+		return []any{
+			AssignmentData{
+				RecipientName: "Anna Nowak", Case: full,
+				Text:        "Dzień dobry,\nekran jest pęknięty.\n",
+				Attachments: []string{"zdjecie.jpg (1.2 MB)", "paragon.pdf (80 KB)"},
+				Category:    "transport_damage", Remedy: "replacement", Priority: "high", Language: "pl",
+				Reason:        "rule 2 (category transport_damage): team logistics, round-robin member 3 of 4",
+				ClaimsAddress: "reklamacje@example.com", Organization: "Sklep sp. z o.o.",
+			},
+			AssignmentData{Case: bare},
+			AssignmentData{Case: waiting, Language: "en"},
+			AssignmentData{Case: waiting, Language: "de"},
+		}, true
 
 	case nameCloseNotice:
 		full := CloseNoticeData{
@@ -727,6 +777,21 @@ func (s *Set) CloseNotice(lang string, d CloseNoticeData) (Rendered, string, err
 		return Rendered{}, "", errors.New("templates: close_notice: empty CaseID")
 	}
 	return s.render(lang, nameCloseNotice, d)
+}
+
+// Assignment renders the mail that gives d.Case to the specialist
+// d.RecipientName: the complaint, its attachments' names, its deadlines
+// and how to answer by replying. The subject carries the case tag, so that
+// replies find their case.
+func (s *Set) Assignment(lang string, d AssignmentData) (Rendered, string, error) {
+	if err := checkCase("assignment", d.Case); err != nil {
+		return Rendered{}, "", err
+	}
+	// Mail text arrives with CRLF line ends and trailing blank lines; the
+	// template frames the text, so stray ones would show as gaps (and a
+	// CR inside the HTML part as nothing useful).
+	d.Text = strings.TrimRight(strings.ReplaceAll(d.Text, "\r\n", "\n"), " \t\r\n")
+	return s.render(lang, nameAssignment, d)
 }
 
 // checkCase rejects a case line the staff mails would show wrongly: every

@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"net/mail"
+	"slices"
 	"strings"
 	"time"
 
@@ -18,6 +19,7 @@ import (
 	"github.com/claimsd/claimsd/mailbox"
 	"github.com/claimsd/claimsd/message"
 	"github.com/claimsd/claimsd/outbox"
+	"github.com/claimsd/claimsd/staff"
 	"github.com/claimsd/claimsd/store"
 	"github.com/claimsd/claimsd/templates"
 	"github.com/robfig/cron/v3"
@@ -125,6 +127,20 @@ func openDaemon(cfg *config.Config, log *slog.Logger, now func() time.Time) (*da
 		Supervisors: staffWithRole(cfg, config.RoleSupervisor),
 		TeamAddress: cfg.Reminders.TeamAddress,
 		CloseAfter:  cfg.Reminders.CloseAfter.Duration,
+		Staff: outbox.StaffSettings{
+			Auth: staff.AuthPolicy{
+				AuthservIDs:            cfg.StaffAuth.AuthservIDs,
+				Domains:                cfg.StaffAuth.Domains,
+				Methods:                cfg.StaffAuth.Methods,
+				AllowMissingAuthservID: cfg.StaffAuth.AllowMissingAuthservID,
+				TrustedMailboxes:       cfg.StaffAuth.TrustedMailboxes,
+			},
+			Members:   staffMembers(cfg),
+			Rules:     assignRules(cfg),
+			Relay:     cfg.Answering.UseRelay(),
+			Deadlines: policy,
+			BlobPath:  db.Attachments().Path,
+		},
 	}, log)
 	d := &daemon{cfg: cfg, log: log, db: db, policy: policy, now: now}
 	if cfg.SMTP.Host != "" {
@@ -152,6 +168,7 @@ func openDaemon(cfg *config.Config, log *slog.Logger, now func() time.Time) (*da
 		MessageIDDomain: domainOf(cfg.ClaimsAddress),
 		Deadlines:       policy,
 		Responder:       resp,
+		ReopenWithin:    cfg.Answering.ReopenWithin.Duration,
 		Changed: func() {
 			d.wakeSender()
 			d.scheduler.Wake()
@@ -234,6 +251,30 @@ func newPolicy(cfg *config.Config, cal *calendar.Calendar) (deadline.Policy, err
 		CustomerAfter:      cfg.Reminders.CustomerAfter.Duration,
 		CloseAfter:         cfg.Reminders.CloseAfter.Duration,
 	}, nil
+}
+
+// staffMembers are the staff with their teams, for assignment and #assign.
+func staffMembers(cfg *config.Config) []staff.Member {
+	var out []staff.Member
+	for _, s := range cfg.Staff {
+		m := staff.Member{Name: s.Name, Email: s.Email}
+		for _, t := range cfg.Assignment.Teams {
+			if slices.Contains(t.Members, s.Email) {
+				m.Teams = append(m.Teams, t.Name)
+			}
+		}
+		out = append(out, m)
+	}
+	return out
+}
+
+func assignRules(cfg *config.Config) []staff.Rule {
+	var out []staff.Rule
+	for _, r := range cfg.Assignment.Rules {
+		out = append(out, staff.Rule{Category: r.Category, Language: r.Language, CustomerDomain: r.CustomerDomain,
+			Assignee: r.Assignee, Team: r.Team})
+	}
+	return out
 }
 
 func staffWithRole(cfg *config.Config, role string) []message.Address {

@@ -13,6 +13,7 @@ import (
 	"os/exec"
 	"os/user"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -49,9 +50,14 @@ type Postfix struct {
 	SubmissionPort int
 	SubmissionAddr string // Host:SubmissionPort, SMTP with AUTH required
 
-	Domain  string // the domain given to StartMailStack
-	Dir     string // temp dir holding config, queue and log
-	LogPath string // Postfix's log (maillog_file)
+	Domain string // the domain given to StartMailStack
+	// AuthservID is the authserv-id of the Authentication-Results header
+	// Postfix adds to mail from an authenticated submission whose From is
+	// in Domain (dkim=pass and dmarc=pass, as a DMARC-checking receiving
+	// server would); any such header arriving from outside is removed.
+	AuthservID string
+	Dir        string // temp dir holding config, queue and log
+	LogPath    string // Postfix's log (maillog_file)
 
 	configDir string // main.cf, master.cf, vmailbox
 	queueDir  string
@@ -147,6 +153,7 @@ func StartMailStack(t testing.TB, domain string, users ...User) (*Dovecot, *Post
 		d.setPorts(ports[:3])
 		p.setPorts(ports[3:])
 		d.submissionHost, d.hostname = p.SMTPAddr, p.hostname()
+		p.AuthservID = p.hostname()
 		if err = d.writeConfig(); err != nil {
 			break
 		}
@@ -368,6 +375,12 @@ smtpd_sasl_type = dovecot
 smtpd_sasl_path = inet:%[11]s
 smtpd_sasl_security_options = noanonymous
 
+# Like a real receiving server with DKIM/DMARC checks: an
+# Authentication-Results header with our authserv-id is added only to mail
+# from an authenticated submission (cleanup_sub), and one arriving from
+# outside with our id is removed (a forger's).
+header_checks = regexp:%[13]s
+
 # Fast tests: quick retries, no throttling, no penalties.
 queue_run_delay = 1s
 minimal_backoff_time = 1s
@@ -378,7 +391,8 @@ smtpd_soft_error_limit = 100
 smtpd_hard_error_limit = 1000
 service_throttle_time = 1s
 `, p.queueDir, filepath.Join(p.Dir, "data"), p.LogPath, logDir, strings.ToLower(p.Domain), p.Host, p.banner,
-		strings.Join(p.domains, " "), filepath.Join(p.configDir, "vmailbox"), d.LMTPAddr, d.AuthAddr, p.hostname())
+		strings.Join(p.domains, " "), filepath.Join(p.configDir, "vmailbox"), d.LMTPAddr, d.AuthAddr, p.hostname(),
+		filepath.Join(p.configDir, "strip_ar"))
 
 	// No chroot (column 5 "n"): the daemons read the config and queue
 	// where they are.
@@ -392,8 +406,11 @@ service_throttle_time = 1s
   -o smtpd_relay_restrictions=permit_sasl_authenticated,reject
   -o smtpd_recipient_restrictions=
   -o smtpd_reject_unlisted_recipient=no
+  -o cleanup_service_name=cleanup_sub
 pickup     unix  n - n 60    1 pickup
 cleanup    unix  n - n -     0 cleanup
+cleanup_sub unix n - n -     0 cleanup
+  -o header_checks=regexp:%[3]s
 qmgr       unix  n - n 300   1 qmgr
 rewrite    unix  - - n -     - trivial-rewrite
 bounce     unix  - - n -     0 bounce
@@ -411,12 +428,19 @@ lmtp       unix  - - n -     - lmtp
 anvil      unix  - - n -     1 anvil
 scache     unix  - - n -     1 scache
 postlog    unix-dgram n - n - 1 postlogd
-`, p.SMTPAddr, p.SubmissionAddr)
+`, p.SMTPAddr, p.SubmissionAddr, filepath.Join(p.configDir, "stamp_ar"))
+
+	id := regexp.QuoteMeta(p.AuthservID)
+	dom := regexp.QuoteMeta(strings.ToLower(p.Domain))
+	stripAR := fmt.Sprintf("/^Authentication-Results:[[:space:]]*%s([[:space:];]|$)/ IGNORE\n", id)
+	stampAR := stripAR + fmt.Sprintf("/^From:.*@%s>?[[:space:]]*$/ PREPEND Authentication-Results: %s; dkim=pass header.d=%s; dmarc=pass (mailtest: authenticated submission) header.from=%s\n",
+		dom, p.AuthservID, strings.ToLower(p.Domain), strings.ToLower(p.Domain))
 
 	// Postfix treats a main.cf changed in the last few seconds as not yet
 	// settled and re-reads it, costing ~2 s per start: date them back.
 	past := time.Now().Add(-time.Hour)
-	for name, text := range map[string]string{"main.cf": mainCF, "master.cf": masterCF, "vmailbox": vmailbox.String()} {
+	for name, text := range map[string]string{"main.cf": mainCF, "master.cf": masterCF, "vmailbox": vmailbox.String(),
+		"strip_ar": stripAR, "stamp_ar": stampAR} {
 		path := filepath.Join(p.configDir, name)
 		if err := os.WriteFile(path, []byte(text), 0o644); err != nil {
 			return err
