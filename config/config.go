@@ -142,6 +142,13 @@ type Answering struct {
 	// ReopenWithin: a customer's mail to a case closed longer ago opens a
 	// new case linked to it instead of reopening it; default 30d.
 	ReopenWithin Duration `yaml:"reopen_within"`
+	// SharedMailbox: specialists also answer from the claims mailbox
+	// itself; claimsd reads its Sent folder and records those answers.
+	// Default false.
+	SharedMailbox bool `yaml:"shared_mailbox"`
+	// SentFolder names that folder; empty finds it by its \Sent
+	// attribute (RFC 6154), whatever its localised name.
+	SentFolder string `yaml:"sent_folder"`
 }
 
 // UseRelay reports whether answers are relayed.

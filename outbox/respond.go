@@ -93,6 +93,10 @@ func (r *Responder) Respond(tx *store.Tx, in Incoming) (Outcome, error) {
 	if classifier.Kind(m.Kind) == classifier.KindStaff && in.Case != nil {
 		return r.staffMail(tx, in)
 	}
+	if classifier.Kind(m.Kind) == classifier.KindOwn && in.Case != nil && r.set.Staff.SentFolder != "" &&
+		m.Source.Mailbox == r.set.Staff.SentFolder {
+		return r.sharedMailboxAnswer(tx, in)
+	}
 	if in.Case == nil {
 		m.Answer = "no case: nothing to acknowledge"
 		if k := classifier.Kind(m.Kind); k != classifier.KindCustomer {

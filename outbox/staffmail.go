@@ -33,6 +33,32 @@ type StaffSettings struct {
 	Deadlines deadline.Policy
 	// BlobPath is the file of an attachment blob.
 	BlobPath func(sha256 string) string
+	// SentFolder is the claims mailbox's Sent folder when specialists
+	// answer from the shared mailbox ("" otherwise): our own mail read
+	// from there is an answer.
+	SentFolder string
+}
+
+// sharedMailboxAnswer records an answer a specialist sent from the claims
+// mailbox itself, read back from its Sent folder. claimsd's own mail
+// (a server such as Gmail files submitted mail in Sent too) is recognised
+// by its outbox item and is not an answer.
+func (r *Responder) sharedMailboxAnswer(tx *store.Tx, in Incoming) (Outcome, error) {
+	m, c := in.Message, in.Case
+	if it, ok, err := tx.OutboxByMessageID(m.MessageID); err != nil {
+		return Outcome{}, err
+	} else if ok {
+		m.Answer = fmt.Sprintf("our own mail (outbox %d) seen in %s", it.ID, r.set.Staff.SentFolder)
+		return Outcome{}, nil
+	}
+	if !addressedTo(in.Parsed, c.Customer) {
+		m.Answer = "sent from the shared mailbox, not to the customer; recorded"
+		return Outcome{}, nil
+	}
+	r.set.Staff.Deadlines.Answered(c, m.ReceivedAt, false)
+	m.Answer = "answer sent from the shared mailbox; recorded"
+	c.Events = append(c.Events, store.Event{At: in.Now, What: "answer_recorded", Note: "sent from the shared mailbox"})
+	return Outcome{}, nil
 }
 
 // staffMail handles an authentic or forged staff mail in case c: commands
@@ -291,7 +317,11 @@ func (r *Responder) assign(tx *store.Tx, c *store.Case, m *store.Message, now ti
 	d := staff.Assign(staff.Facts{Category: c.Category, Language: c.Language, Customer: c.Customer}, r.set.Staff.Rules, r.set.Staff.Members, last)
 	c.Events = append(c.Events, store.Event{At: now, What: "assignment", Note: d.Reason})
 	if d.Assignee == "" {
-		return nil
+		// Left to the team: the team address gets the case to take.
+		if r.set.TeamAddress == "" {
+			return nil
+		}
+		return r.queueAssignment(tx, c, m, message.Address{Addr: r.set.TeamAddress}, d.Reason, now)
 	}
 	if d.Team != "" {
 		if err := tx.PutValue("assign_last/"+d.Team, []byte(d.Assignee)); err != nil {

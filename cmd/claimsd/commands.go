@@ -77,6 +77,13 @@ func (c *cli) run(args []string) error {
 	if err != nil {
 		return fmt.Errorf("run once: %w", err)
 	}
+	if d.sentWatcher != nil {
+		sent, err := d.sentWatcher.RunOnce(c.ctx)
+		if err != nil {
+			return fmt.Errorf("run once (Sent folder): %w", err)
+		}
+		fmt.Fprintf(c.stdout, "sent folder: fetched %d\n", sent.Fetched)
+	}
 	is := d.intake.Stats()
 	fmt.Fprintf(c.stdout, "fetched %d, committed %d, new cases %d, duplicates %d, unparsable %d, unfiled %d, marked %d, mails queued %d\n",
 		st.Fetched, is.Committed, is.NewCases, is.Duplicates, is.ParseFailed, is.Unfiled, st.Marked, is.Queued)

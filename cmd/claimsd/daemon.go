@@ -22,6 +22,7 @@ import (
 	"github.com/claimsd/claimsd/staff"
 	"github.com/claimsd/claimsd/store"
 	"github.com/claimsd/claimsd/templates"
+	"github.com/emersion/go-imap/v2"
 	"github.com/robfig/cron/v3"
 )
 
@@ -33,6 +34,9 @@ type daemon struct {
 	db      *store.DB
 	intake  *intake.Intake
 	watcher *mailbox.Watcher
+	// sentWatcher reads the Sent folder when specialists answer from the
+	// shared mailbox (answering.shared_mailbox); nil otherwise.
+	sentWatcher *mailbox.Watcher
 	// sender is nil when smtp.host is empty: mail then waits in the
 	// outbox.
 	sender    *outbox.Sender
@@ -104,6 +108,11 @@ func openDaemon(cfg *config.Config, log *slog.Logger, now func() time.Time) (*da
 		db.Close()
 		return nil, err
 	}
+	sentFolder, err := findSentFolder(cfg, log)
+	if err != nil {
+		db.Close()
+		return nil, err
+	}
 	from := senderAddress(cfg)
 	ids := caseref.MessageIDs{Key: db.MessageIDKey(), Domain: domainOf(cfg.ClaimsAddress)}
 	resp := outbox.NewResponder(outbox.Settings{
@@ -135,11 +144,12 @@ func openDaemon(cfg *config.Config, log *slog.Logger, now func() time.Time) (*da
 				AllowMissingAuthservID: cfg.StaffAuth.AllowMissingAuthservID,
 				TrustedMailboxes:       cfg.StaffAuth.TrustedMailboxes,
 			},
-			Members:   staffMembers(cfg),
-			Rules:     assignRules(cfg),
-			Relay:     cfg.Answering.UseRelay(),
-			Deadlines: policy,
-			BlobPath:  db.Attachments().Path,
+			Members:    staffMembers(cfg),
+			Rules:      assignRules(cfg),
+			Relay:      cfg.Answering.UseRelay(),
+			Deadlines:  policy,
+			BlobPath:   db.Attachments().Path,
+			SentFolder: sentFolder,
 		},
 	}, log)
 	d := &daemon{cfg: cfg, log: log, db: db, policy: policy, now: now}
@@ -176,6 +186,12 @@ func openDaemon(cfg *config.Config, log *slog.Logger, now func() time.Time) (*da
 	}
 	d.intake = intake.New(db, set, log, now)
 	d.watcher = mailbox.NewWatcher(mailboxOptions(cfg.IMAP), d.intake, log.With("mailbox", cfg.IMAP.Mailbox))
+	if sentFolder != "" {
+		// Its own intake: an Intake belongs to one watcher's goroutine.
+		opts := mailboxOptions(cfg.IMAP)
+		opts.Mailbox, opts.MoveTo = sentFolder, ""
+		d.sentWatcher = mailbox.NewWatcher(opts, intake.New(db, set, log, now), log.With("mailbox", sentFolder))
+	}
 	return d, nil
 }
 
@@ -294,6 +310,29 @@ func (d *daemon) wakeSender() {
 	}
 }
 
+// findSentFolder names the Sent folder to read when specialists answer
+// from the shared mailbox: answering.sent_folder, else the folder with the
+// \Sent attribute.
+func findSentFolder(cfg *config.Config, log *slog.Logger) (string, error) {
+	if !cfg.Answering.SharedMailbox {
+		return "", nil
+	}
+	if cfg.Answering.SentFolder != "" {
+		return cfg.Answering.SentFolder, nil
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	name, err := mailbox.FindSpecialUse(ctx, mailboxOptions(cfg.IMAP), imap.MailboxAttrSent)
+	if err != nil {
+		return "", fmt.Errorf("answering.shared_mailbox: find the Sent folder: %w (set answering.sent_folder to skip the lookup)", err)
+	}
+	if name == "" {
+		return "", errors.New("answering.shared_mailbox: the server marks no folder \\Sent; fix: set answering.sent_folder")
+	}
+	log.Info("shared mailbox: reading answers from the Sent folder", "folder", name)
+	return name, nil
+}
+
 // newCalendar builds the business calendar from the deadlines section.
 func newCalendar(cfg *config.Config) (*calendar.Calendar, error) {
 	parse := func(key string, ds []string) ([]calendar.Date, error) {
@@ -361,8 +400,17 @@ func (d *daemon) serve(ctx context.Context) error {
 		senderDone <- nil
 		d.log.Warn("smtp.host is empty: acknowledgements are queued in the outbox but not sent")
 	}
+	sentDone := make(chan error, 1)
+	if d.sentWatcher != nil {
+		go func() { sentDone <- d.sentWatcher.Run(ctx) }()
+	} else {
+		sentDone <- nil
+	}
 	err = d.watcher.Run(ctx)
 	cancel()
+	if serr := <-sentDone; serr != nil && err == nil {
+		err = serr
+	}
 	if serr := <-senderDone; serr != nil && err == nil {
 		err = serr
 	}

@@ -11,6 +11,8 @@ import (
 	"github.com/claimsd/claimsd/internal/mailtest"
 	"github.com/claimsd/claimsd/message"
 	"github.com/claimsd/claimsd/store"
+	"github.com/emersion/go-imap/v2"
+	"github.com/emersion/go-imap/v2/imapclient"
 )
 
 // TestSpecialistWorksFromMail: a new case is assigned and mailed to the
@@ -136,3 +138,81 @@ assignment:
 }
 
 func jsonUnmarshal(s string, v any) error { return json.Unmarshal([]byte(s), v) }
+
+// TestSharedMailboxAnswer: a specialist answers from the claims mailbox
+// itself; the client files the answer in Sent (found by its \Sent
+// attribute), and claimsd records it as the case's answer. claimsd's own
+// acknowledgement filed there too is recognised and is no answer.
+func TestSharedMailboxAnswer(t *testing.T) {
+	const custUser, custPass = "jan@klient.test", "jan-pw"
+	d, p := mailtest.StartMailStack(t, stackDomain,
+		mailtest.User{Name: claimsUser, Password: claimsPass}, mailtest.User{Name: custUser, Password: custPass})
+	cfg := writeStackConfig(t, t.TempDir(), d, p.SubmissionPort, "answering:\n  shared_mailbox: true\n")
+	sendSMTP(t, p.SMTPAddr, custUser, []string{claimsUser}, complaint("Jan <"+custUser+">", "Zepsuta pralka", "w1@klient.test", "Pralka nie wiruje."))
+	waitFor(t, 10*time.Second, "the complaint in the claims mailbox", func() bool { return len(mailboxMessages(t, d, claimsUser, claimsPass)) == 1 })
+	mustCLI(t, "--config", cfg, "run", "--once")
+	p.WaitQueueEmpty(t, 10*time.Second)
+
+	// The specialist's client sends the answer and files it in Sent; a
+	// server like Gmail files claimsd's acknowledgement there as well.
+	answer := fmt.Sprintf("From: Dział Reklamacji <%s>\r\nTo: %s\r\nSubject: Re: Zepsuta pralka [CLM-2026-000001]\r\nMessage-ID: <shared-1@example.test>\r\nIn-Reply-To: <w1@klient.test>\r\nDate: %s\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nWyślemy serwisanta w czwartek.\r\n",
+		claimsUser, custUser, time.Now().Format(time.RFC1123Z))
+	if n := len(mailboxMessages(t, d, custUser, custPass)); n != 1 {
+		t.Fatalf("customer has %d mails before the answer, want the acknowledgement", n)
+	}
+	sendSMTP(t, p.SMTPAddr, claimsUser, []string{custUser}, answer)
+	c, err := imapclient.DialInsecure(d.Addr, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	if err := c.Login(claimsUser, claimsPass).Wait(); err != nil {
+		t.Fatal(err)
+	}
+	ackRaw := rawOfFirst(t, d, custUser, custPass)
+	for _, raw := range [][]byte{ackRaw, []byte(answer)} {
+		cmd := c.Append("Sent", int64(len(raw)), nil)
+		cmd.Write(raw)
+		cmd.Close()
+		if _, err := cmd.Wait(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	out := mustCLI(t, "--config", cfg, "run", "--once")
+	if !strings.Contains(out, "sent folder: fetched 2") {
+		t.Fatalf("run: %s", out)
+	}
+	var v caseView
+	if err := jsonUnmarshal(mustCLI(t, "--config", cfg, "cases", "show", "CLM-2026-000001", "--json"), &v); err != nil {
+		t.Fatal(err)
+	}
+	if v.FirstAnsweredAt.IsZero() || len(v.MessageList) != 3 {
+		t.Fatalf("case: answered %v, %d messages", v.FirstAnsweredAt, len(v.MessageList))
+	}
+	answers := []string{v.MessageList[1].Answer, v.MessageList[2].Answer}
+	if !strings.Contains(strings.Join(answers, "|"), "our own mail (outbox 1) seen in Sent") ||
+		!strings.Contains(strings.Join(answers, "|"), "answer sent from the shared mailbox; recorded") {
+		t.Errorf("answers %q", answers)
+	}
+}
+
+// rawOfFirst returns the raw bytes of the first message in user's INBOX.
+func rawOfFirst(t *testing.T, d *mailtest.Dovecot, user, pass string) []byte {
+	t.Helper()
+	c, err := imapclient.DialInsecure(d.Addr, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	if err := c.Login(user, pass).Wait(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Select("INBOX", &imap.SelectOptions{ReadOnly: true}).Wait(); err != nil {
+		t.Fatal(err)
+	}
+	msgs, err := c.Fetch(imap.SeqSetNum(1), &imap.FetchOptions{BodySection: []*imap.FetchItemBodySection{{Peek: true}}}).Collect()
+	if err != nil || len(msgs) != 1 || len(msgs[0].BodySection) != 1 {
+		t.Fatalf("fetch: %v", err)
+	}
+	return msgs[0].BodySection[0].Bytes
+}
