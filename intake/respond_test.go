@@ -12,6 +12,7 @@ import (
 	"github.com/claimsd/claimsd/deadline"
 	"github.com/claimsd/claimsd/message"
 	"github.com/claimsd/claimsd/outbox"
+	"github.com/claimsd/claimsd/staff"
 	"github.com/claimsd/claimsd/store"
 	"github.com/claimsd/claimsd/templates"
 )
@@ -45,11 +46,17 @@ func newAckIntake(t testing.TB, verp bool) (*Intake, *store.DB, *outbox.Responde
 		Templates:   tpl,
 		AnswerDays:  days,
 		Limits:      outbox.Limits{MaxPerRecipient: 5, MaxPerCase: 3, Window: 24 * time.Hour},
+		Staff: outbox.StaffSettings{
+			Auth:      staff.AuthPolicy{AuthservIDs: []string{"mx.sklep.example"}, Domains: []string{"sklep.example"}},
+			Members:   []staff.Member{{Name: "Anna Nowak", Email: "anna@sklep.example"}, {Name: "Piotr Wiśniewski", Email: "piotr@sklep.example"}},
+			Relay:     true,
+			Deadlines: deadline.DefaultPolicy(warsaw),
+		},
 	}, log)
 	in := New(db, Settings{
 		CasePrefix: "CLM", Location: warsaw, SubjectWindow: 30 * 24 * time.Hour,
 		Addresses: staffBook{}, MessageIDDomain: "sklep.example",
-		Deadlines: deadline.DefaultPolicy(warsaw), Responder: resp,
+		Deadlines: deadline.DefaultPolicy(warsaw), Responder: resp, ReopenWithin: 30 * 24 * time.Hour,
 	}, log, func() time.Time { return t0 })
 	return in, db, resp
 }
