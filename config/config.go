@@ -139,6 +139,9 @@ type Answering struct {
 	// mail to the claims address in a case) is sent to the customer from
 	// the claims address. Default true.
 	Relay *bool `yaml:"relay"`
+	// Copy: a staff mail to the customer with the claims address in copy
+	// is recorded as the case's answer (and not sent again). Default true.
+	Copy *bool `yaml:"copy"`
 	// ReopenWithin: a customer's mail to a case closed longer ago opens a
 	// new case linked to it instead of reopening it; default 30d.
 	ReopenWithin Duration `yaml:"reopen_within"`
@@ -153,6 +156,9 @@ type Answering struct {
 
 // UseRelay reports whether answers are relayed.
 func (a Answering) UseRelay() bool { return a.Relay == nil || *a.Relay }
+
+// UseCopy reports whether answers in copy are recorded.
+func (a Answering) UseCopy() bool { return a.Copy == nil || *a.Copy }
 
 // WorkingHours are the team's working hours on working days (weekdays
 // listed, not holidays, not closure days), in the configured zone.

@@ -50,6 +50,7 @@ func newAckIntake(t testing.TB, verp bool) (*Intake, *store.DB, *outbox.Responde
 			Auth:      staff.AuthPolicy{AuthservIDs: []string{"mx.sklep.example"}, Domains: []string{"sklep.example"}},
 			Members:   []staff.Member{{Name: "Anna Nowak", Email: "anna@sklep.example"}, {Name: "Piotr Wiśniewski", Email: "piotr@sklep.example"}},
 			Relay:     true,
+			Copy:      true,
 			Deadlines: deadline.DefaultPolicy(warsaw),
 		},
 	}, log)

@@ -27,8 +27,9 @@ type StaffSettings struct {
 	Auth    staff.AuthPolicy
 	Members []staff.Member
 	Rules   []staff.Rule
-	// Relay sends specialists' answers to customers.
-	Relay bool
+	// Relay sends specialists' answers to customers; Copy records those
+	// sent to them directly with the claims address in copy.
+	Relay, Copy bool
 	// Deadlines records answers and status changes on the case's clocks.
 	Deadlines deadline.Policy
 	// BlobPath is the file of an attachment blob.
@@ -97,6 +98,9 @@ func (r *Responder) staffMail(tx *store.Tx, in Incoming) (Outcome, error) {
 	case cmds.Note:
 		m.Answer = "internal note" + applied
 		c.Events = append(c.Events, store.Event{At: in.Now, What: "note", Note: "by " + m.From})
+	case addressedTo(p, c.Customer) && !r.set.Staff.Copy:
+		// The customer has it already: never relay it a second time.
+		m.Answer = "sent to the customer directly; not recorded as the answer (answering.copy is off)" + applied
 	case addressedTo(p, c.Customer):
 		// Copy mode: the customer got it from the specialist directly.
 		r.set.Staff.Deadlines.Answered(c, in.Now, c.Decision != "" && hasCommand(cmds.Commands, "decision"))
