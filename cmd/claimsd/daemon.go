@@ -147,6 +147,7 @@ func openDaemon(cfg *config.Config, log *slog.Logger, now func() time.Time) (*da
 			Members:    staffMembers(cfg),
 			Rules:      assignRules(cfg),
 			Relay:      cfg.Answering.UseRelay(),
+			Copy:       cfg.Answering.UseCopy(),
 			Deadlines:  policy,
 			BlobPath:   db.Attachments().Path,
 			SentFolder: sentFolder,
