@@ -87,6 +87,16 @@ type Config struct {
 	Assignment Assignment `yaml:"assignment"`
 	// Answering configures how specialists' answers reach customers.
 	Answering Answering `yaml:"answering"`
+	// Classifier configures the classification of new cases.
+	Classifier Classifier `yaml:"classifier"`
+}
+
+// Classifier configures the classification of new cases.
+type Classifier struct {
+	// RulesFile replaces the built-in keyword rules (YAML, same form as
+	// classifier/rules.yaml); empty uses the built-in ones. A relative
+	// path is resolved like data_dir.
+	RulesFile string `yaml:"rules_file"`
 }
 
 // StaffAuth lists the evidence that makes a staff mail authentic

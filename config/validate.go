@@ -91,6 +91,9 @@ func (k *checker) check(c *Config) {
 	k.staffAuth(c)
 	k.assignment(c)
 	k.duration("answering.reopen_within", &c.Answering.ReopenWithin, DefaultReopenWithin, time.Hour)
+	if f := strings.TrimSpace(c.Classifier.RulesFile); f != "" && k.baseDir != "" && !filepath.IsAbs(f) {
+		c.Classifier.RulesFile = filepath.Join(k.baseDir, f)
+	}
 }
 
 // dataDir requires data_dir and makes it absolute.

@@ -44,12 +44,20 @@ type Settings struct {
 	// Responder answers committed messages inside the same transaction
 	// (acknowledgements, bounce handling); nil answers nothing.
 	Responder Responder
+	// Classifier gives a new case its category, remedy, priority and
+	// language (classifier.Learner); nil leaves them to the specialists.
+	Classifier Classifier
 	// ReopenWithin: a customer's mail to a case closed longer ago opens a
 	// new case linked to it; 0 always reopens.
 	ReopenWithin time.Duration
 	// Changed is called after a commit that opened cases or queued mail
 	// (the sender's and the scheduler's Wake); nil for none.
 	Changed func()
+}
+
+// Classifier classifies a new case's first message.
+type Classifier interface {
+	Classify(in classifier.Input) classifier.Result
 }
 
 // Tracker keeps a case's deadlines (deadline.Policy): it is called for
@@ -583,6 +591,9 @@ func (in *Intake) commitOne(tx *store.Tx, s *spooled, now time.Time, st *Stats) 
 				LastMessageAt: received, Messages: 1, LinkedTo: linkedTo,
 			}
 			c.Language, _, _ = classifier.Language(m.Text)
+			if in.set.Classifier != nil {
+				classify(c, in.set.Classifier.Classify(classifier.Input{Subject: p.Subject, Text: m.Text, Attachments: m.Attachments}))
+			}
 			newCase = true
 			st.NewCases++
 		}
@@ -710,4 +721,21 @@ func (l txLookup) CasesWithSubject(addr, norm string) ([]CaseSummary, error) {
 		out[i] = summary(c)
 	}
 	return out, err
+}
+
+// classify records a classification on a new case, before its deadlines
+// are set: the category chooses the legal period, category and priority
+// the first-answer time.
+func classify(c *store.Case, r classifier.Result) {
+	c.Category, c.Remedy, c.Priority = r.Category.Value, r.Remedy.Value, r.Priority.Value
+	if r.Language.Value != "" {
+		c.Language = r.Language.Value
+	}
+	d := func(x classifier.Decision) store.ClassDecision {
+		return store.ClassDecision{Value: x.Value, Confidence: x.Confidence, Reason: x.Reason}
+	}
+	c.Classification = &store.Classification{Category: d(r.Category), Remedy: d(r.Remedy), Priority: d(r.Priority), Language: d(r.Language)}
+	for _, f := range r.Facts {
+		c.Classification.Facts = append(c.Classification.Facts, store.CaseFact{Kind: f.Kind, Value: f.Value, Reason: f.Reason})
+	}
 }

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/claimsd/claimsd/caseref"
+	"github.com/claimsd/claimsd/classifier"
 	"github.com/claimsd/claimsd/deadline"
 	"github.com/claimsd/claimsd/message"
 	"github.com/claimsd/claimsd/outbox"
@@ -36,6 +37,11 @@ func newAckIntake(t testing.TB, verp bool) (*Intake, *store.DB, *outbox.Responde
 	}
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	days := func(string) int { return 14 }
+	rules, err := classifier.DefaultRules()
+	if err != nil {
+		t.Fatal(err)
+	}
+	learner := classifier.NewLearner(rules, nil)
 	resp := outbox.NewResponder(outbox.Settings{
 		Acknowledge: true,
 		From:        message.Address{Name: "Reklamacje", Addr: "reklamacje@sklep.example"},
@@ -51,6 +57,7 @@ func newAckIntake(t testing.TB, verp bool) (*Intake, *store.DB, *outbox.Responde
 			Members:   []staff.Member{{Name: "Anna Nowak", Email: "anna@sklep.example"}, {Name: "Piotr Wiśniewski", Email: "piotr@sklep.example"}},
 			Relay:     true,
 			Copy:      true,
+			Trainer:   learner,
 			Deadlines: deadline.DefaultPolicy(warsaw),
 		},
 	}, log)
@@ -58,6 +65,7 @@ func newAckIntake(t testing.TB, verp bool) (*Intake, *store.DB, *outbox.Responde
 		CasePrefix: "CLM", Location: warsaw, SubjectWindow: 30 * 24 * time.Hour,
 		Addresses: staffBook{}, MessageIDDomain: "sklep.example",
 		Deadlines: deadline.DefaultPolicy(warsaw), Responder: resp, ReopenWithin: 30 * 24 * time.Hour,
+		Classifier: learner,
 	}, log, func() time.Time { return t0 })
 	return in, db, resp
 }

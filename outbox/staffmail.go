@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/claimsd/claimsd/caseref"
+	"github.com/claimsd/claimsd/classifier"
 	"github.com/claimsd/claimsd/deadline"
 	"github.com/claimsd/claimsd/message"
 	"github.com/claimsd/claimsd/staff"
@@ -34,6 +35,9 @@ type StaffSettings struct {
 	Deadlines deadline.Policy
 	// BlobPath is the file of an attachment blob.
 	BlobPath func(sha256 string) string
+	// Trainer learns from specialists' #category and #remedy
+	// corrections (classifier.Learner); nil learns nothing.
+	Trainer Trainer
 	// SentFolder is the claims mailbox's Sent folder when specialists
 	// answer from the shared mailbox ("" otherwise): our own mail read
 	// from there is an answer.
@@ -60,6 +64,31 @@ func (r *Responder) sharedMailboxAnswer(tx *store.Tx, in Incoming) (Outcome, err
 	m.Answer = "answer sent from the shared mailbox; recorded"
 	c.Events = append(c.Events, store.Event{At: in.Now, What: "answer_recorded", Note: "sent from the shared mailbox"})
 	return Outcome{}, nil
+}
+
+// Trainer learns from a correction and returns the model to store.
+type Trainer interface {
+	Train(space, label string, in classifier.Input) ([]byte, error)
+}
+
+// ModelKey is where the store keeps the trained classifier model.
+const ModelKey = "classifier_model"
+
+// learn trains the classifier on a specialist's correction of case c,
+// from its first message, and stores the model in the same transaction.
+func (r *Responder) learn(tx *store.Tx, c *store.Case, space, label string) error {
+	if r.set.Staff.Trainer == nil {
+		return nil
+	}
+	msgs, err := tx.CaseMessages(c.ID)
+	if err != nil || len(msgs) == 0 {
+		return err
+	}
+	data, err := r.set.Staff.Trainer.Train(space, label, classifier.Input{Subject: c.Subject, Text: msgs[0].Text, Attachments: msgs[0].Attachments})
+	if err != nil {
+		return err
+	}
+	return tx.PutValue(ModelKey, data)
 }
 
 // staffMail handles an authentic or forged staff mail in case c: commands
@@ -174,21 +203,21 @@ func (r *Responder) planCommands(tx *store.Tx, c *store.Case, cmds []staff.Comma
 				return nil
 			})
 		case "category":
-			plan = append(plan, func(_ *store.Tx, c *store.Case, now time.Time) error {
+			plan = append(plan, func(tx *store.Tx, c *store.Case, now time.Time) error {
 				d.Recategorise(c, arg, now)
 				c.Events = append(c.Events, store.Event{At: now, What: "category", Note: arg})
-				return nil
+				return r.learn(tx, c, "category", arg)
 			})
 		case "remedy", "priority":
 			name := cmd.Name
-			plan = append(plan, func(_ *store.Tx, c *store.Case, now time.Time) error {
-				if name == "remedy" {
-					c.Remedy = arg
-				} else {
-					c.Priority = arg
-				}
+			plan = append(plan, func(tx *store.Tx, c *store.Case, now time.Time) error {
 				c.Events = append(c.Events, store.Event{At: now, What: name, Note: arg})
-				return nil
+				if name == "priority" {
+					c.Priority = arg
+					return nil
+				}
+				c.Remedy = arg
+				return r.learn(tx, c, "remedy", arg)
 			})
 		case "assign":
 			member, err := staff.Resolve(arg, r.set.Staff.Members)

@@ -89,6 +89,33 @@ type Case struct {
 	// NextDueAt is when the scheduler must next look at the case (zero:
 	// never); indexed by time.
 	NextDueAt time.Time `json:"next_due_at,omitzero"`
+	// Classification says why category, remedy, priority and language
+	// are what they are, and the facts found in the complaint.
+	Classification *Classification `json:"classification,omitempty"`
+}
+
+// Classification is the classifier's result for a case, kept with its
+// reasons so a specialist can see why.
+type Classification struct {
+	Category ClassDecision `json:"category"`
+	Remedy   ClassDecision `json:"remedy"`
+	Priority ClassDecision `json:"priority"`
+	Language ClassDecision `json:"language"`
+	Facts    []CaseFact    `json:"facts,omitempty"`
+}
+
+// ClassDecision is one classified value.
+type ClassDecision struct {
+	Value      string  `json:"value"`
+	Confidence float64 `json:"confidence"`
+	Reason     string  `json:"reason"`
+}
+
+// CaseFact is a fact found in the complaint (order number, amount...).
+type CaseFact struct {
+	Kind   string `json:"kind"`
+	Value  string `json:"value"`
+	Reason string `json:"reason,omitempty"`
 }
 
 // Event is one entry of a case's history.

@@ -335,6 +335,9 @@ func (c *cli) config(args []string) error {
 		if _, err := newCalendar(cfg); err != nil {
 			return err
 		}
+		if _, err := loadRules(cfg); err != nil {
+			return err
+		}
 		fmt.Fprintf(c.stdout, "%s: ok (templates: %s)\n%s", c.configPath, strings.Join(tpl.Languages(), ", "), cfg)
 		return nil
 	}

@@ -7,12 +7,14 @@ import (
 	"io"
 	"log/slog"
 	"net/mail"
+	"os"
 	"slices"
 	"strings"
 	"time"
 
 	"github.com/claimsd/claimsd/calendar"
 	"github.com/claimsd/claimsd/caseref"
+	"github.com/claimsd/claimsd/classifier"
 	"github.com/claimsd/claimsd/config"
 	"github.com/claimsd/claimsd/deadline"
 	"github.com/claimsd/claimsd/intake"
@@ -108,6 +110,11 @@ func openDaemon(cfg *config.Config, log *slog.Logger, now func() time.Time) (*da
 		db.Close()
 		return nil, err
 	}
+	learner, err := newLearner(cfg, db)
+	if err != nil {
+		db.Close()
+		return nil, err
+	}
 	sentFolder, err := findSentFolder(cfg, log)
 	if err != nil {
 		db.Close()
@@ -151,6 +158,7 @@ func openDaemon(cfg *config.Config, log *slog.Logger, now func() time.Time) (*da
 			Deadlines:  policy,
 			BlobPath:   db.Attachments().Path,
 			SentFolder: sentFolder,
+			Trainer:    learner,
 		},
 	}, log)
 	d := &daemon{cfg: cfg, log: log, db: db, policy: policy, now: now}
@@ -180,6 +188,7 @@ func openDaemon(cfg *config.Config, log *slog.Logger, now func() time.Time) (*da
 		Deadlines:       policy,
 		Responder:       resp,
 		ReopenWithin:    cfg.Answering.ReopenWithin.Duration,
+		Classifier:      learner,
 		Changed: func() {
 			d.wakeSender()
 			d.scheduler.Wake()
@@ -309,6 +318,42 @@ func (d *daemon) wakeSender() {
 	if d.sender != nil {
 		d.sender.Wake()
 	}
+}
+
+// newLearner builds the classifier: the rules (classifier.rules_file or
+// the built-in ones) and the model trained so far, from the store.
+func newLearner(cfg *config.Config, db *store.DB) (*classifier.Learner, error) {
+	rules, err := loadRules(cfg)
+	if err != nil {
+		return nil, err
+	}
+	var data []byte
+	if err := db.View(func(tx *store.Tx) error { data = tx.Value(outbox.ModelKey); return nil }); err != nil {
+		return nil, err
+	}
+	var model *classifier.Model
+	if data != nil {
+		if model, err = classifier.UnmarshalModel(data); err != nil {
+			return nil, fmt.Errorf("classifier model in the store: %w", err)
+		}
+	}
+	return classifier.NewLearner(rules, model), nil
+}
+
+// loadRules reads classifier.rules_file, or the built-in rules.
+func loadRules(cfg *config.Config) (*classifier.Rules, error) {
+	if cfg.Classifier.RulesFile == "" {
+		return classifier.DefaultRules()
+	}
+	data, err := os.ReadFile(cfg.Classifier.RulesFile)
+	if err != nil {
+		return nil, fmt.Errorf("classifier.rules_file: %w", err)
+	}
+	r, err := classifier.LoadRules(data)
+	if err != nil {
+		return nil, fmt.Errorf("classifier.rules_file %s: %w", cfg.Classifier.RulesFile, err)
+	}
+	return r, nil
 }
 
 // findSentFolder names the Sent folder to read when specialists answer

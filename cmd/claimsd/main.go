@@ -37,6 +37,9 @@ Commands:
                                    outgoing mail and its delivery state
   outbox show ID                   one outgoing mail as it is sent (headers and body)
   outbox retry ID                  send a failed, bounced or suppressed mail again now
+  classifier eval DIR [--json] [--rules FILE]
+                                   score the classifier on labelled .eml files (X-Expected-* headers)
+  classifier rules                 print the built-in classifier rules (a start for classifier.rules_file)
   stats [--json]                   counters and mailbox state
   config check                     validate the configuration
   config example                   print a complete example configuration
@@ -93,6 +96,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		err = env.messages(cmdArgs)
 	case "outbox":
 		err = env.outbox(cmdArgs)
+	case "classifier":
+		err = env.classifierCmd(cmdArgs)
 	case "stats":
 		err = env.stats(cmdArgs)
 	case "config":

@@ -1,0 +1,223 @@
+package main
+
+import (
+	"bytes"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"slices"
+	"sort"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/claimsd/claimsd/classifier"
+	"github.com/claimsd/claimsd/config"
+	"github.com/claimsd/claimsd/message"
+)
+
+func (c *cli) classifierCmd(args []string) error {
+	if len(args) == 0 {
+		return usageErr("classifier: want eval or rules")
+	}
+	switch args[0] {
+	case "rules":
+		_, err := c.stdout.Write(classifier.DefaultRulesYAML())
+		return err
+	case "eval":
+		fs := c.flags("classifier eval")
+		asJSON := fs.Bool("json", false, "print JSON")
+		rulesFile := fs.String("rules", "", "rules file to evaluate instead of the configured or built-in ones")
+		var dir string
+		rest := args[1:]
+		if len(rest) > 0 && !strings.HasPrefix(rest[0], "-") {
+			dir, rest = rest[0], rest[1:]
+		}
+		if err := parseFlags(fs, rest); err != nil {
+			return err
+		}
+		if dir == "" && fs.NArg() > 0 {
+			dir = fs.Arg(0)
+		}
+		if dir == "" {
+			return usageErr("classifier eval: want a folder of labelled .eml files")
+		}
+		rules, err := c.evalRules(*rulesFile)
+		if err != nil {
+			return err
+		}
+		rep, err := evaluate(dir, classifier.New(rules, nil))
+		if err != nil {
+			return err
+		}
+		if *asJSON {
+			return c.printJSON(rep)
+		}
+		printEval(c.stdout, rep)
+		return nil
+	}
+	return usageErr("classifier: unknown subcommand %q (want eval or rules)", args[0])
+}
+
+// evalRules picks the rules to evaluate: --rules, else classifier.rules_file
+// of the configuration (when one is given), else the built-in rules.
+func (c *cli) evalRules(file string) (*classifier.Rules, error) {
+	if file != "" {
+		data, err := os.ReadFile(file)
+		if err != nil {
+			return nil, err
+		}
+		return classifier.LoadRules(data)
+	}
+	if c.configPath != "" {
+		cfg, err := c.loadConfig()
+		if err != nil {
+			return nil, err
+		}
+		return loadRules(cfg)
+	}
+	return loadRules(&config.Config{})
+}
+
+// dimensions are what `classifier eval` scores, with the X-Expected-*
+// header (or sidecar key) holding the label.
+var dimensions = []string{"category", "remedy", "priority", "language"}
+
+// evalReport is what `classifier eval` prints.
+type evalReport struct {
+	Messages   int                   `json:"messages"`
+	Dimensions map[string]*dimReport `json:"dimensions"`
+	Errors     []string              `json:"errors,omitempty"`
+}
+
+type dimReport struct {
+	N         int                       `json:"n"`
+	Accuracy  float64                   `json:"accuracy"`
+	MacroF1   float64                   `json:"macro_f1"`
+	Classes   map[string]classReport    `json:"classes"`
+	Confusion map[string]map[string]int `json:"confusion"` // expected -> predicted -> n
+}
+
+type classReport struct {
+	Precision float64 `json:"precision"`
+	Recall    float64 `json:"recall"`
+	F1        float64 `json:"f1"`
+	Support   int     `json:"support"`
+}
+
+// evaluate classifies every .eml in dir and scores it against its labels:
+// X-Expected-Category (-Remedy, -Priority, -Language) headers, or a
+// sidecar NAME.labels file of "category: x" lines.
+func evaluate(dir string, cl *classifier.Classifier) (*evalReport, error) {
+	paths, err := filepath.Glob(filepath.Join(dir, "*.eml"))
+	if err != nil {
+		return nil, err
+	}
+	if len(paths) == 0 {
+		return nil, fmt.Errorf("no .eml files in %s", dir)
+	}
+	sort.Strings(paths)
+	evals := map[string]*classifier.Eval{}
+	for _, d := range dimensions {
+		evals[d] = &classifier.Eval{}
+	}
+	rep := &evalReport{Dimensions: map[string]*dimReport{}}
+	for _, path := range paths {
+		raw, err := os.ReadFile(path)
+		if err != nil {
+			return nil, err
+		}
+		p, err := message.Parse(bytes.NewReader(raw), nil)
+		if err != nil {
+			rep.Errors = append(rep.Errors, fmt.Sprintf("%s: %v", filepath.Base(path), err))
+			continue
+		}
+		labels := map[string]string{}
+		for _, d := range dimensions {
+			labels[d] = strings.ToLower(strings.TrimSpace(p.Header.Get("X-Expected-" + d)))
+		}
+		if side, err := os.ReadFile(strings.TrimSuffix(path, ".eml") + ".labels"); err == nil {
+			for _, line := range strings.Split(string(side), "\n") {
+				if k, v, ok := strings.Cut(line, ":"); ok && slices.Contains(dimensions, strings.TrimSpace(k)) {
+					labels[strings.TrimSpace(k)] = strings.ToLower(strings.TrimSpace(v))
+				}
+			}
+		}
+		text := p.NewText
+		if text == "" {
+			text = p.Text
+		}
+		res := cl.Classify(classifier.Input{Subject: p.Subject, Text: text, Attachments: p.Attachments})
+		got := map[string]string{"category": res.Category.Value, "remedy": res.Remedy.Value, "priority": res.Priority.Value, "language": res.Language.Value}
+		rep.Messages++
+		for _, d := range dimensions {
+			if labels[d] != "" {
+				evals[d].Add(labels[d], got[d])
+			}
+		}
+	}
+	for _, d := range dimensions {
+		e := evals[d]
+		if e.N == 0 {
+			continue
+		}
+		dr := &dimReport{N: e.N, Accuracy: e.Accuracy(), MacroF1: e.MacroF1(), Classes: map[string]classReport{}, Confusion: e.Confusion}
+		for _, l := range e.Labels {
+			support := 0
+			for _, n := range e.Confusion[l] {
+				support += n
+			}
+			dr.Classes[l] = classReport{Precision: e.Precision(l), Recall: e.Recall(l), F1: e.F1(l), Support: support}
+		}
+		rep.Dimensions[d] = dr
+	}
+	return rep, nil
+}
+
+func printEval(w io.Writer, rep *evalReport) {
+	fmt.Fprintf(w, "%d messages\n", rep.Messages)
+	for _, e := range rep.Errors {
+		fmt.Fprintf(w, "  not read: %s\n", e)
+	}
+	for _, d := range dimensions {
+		dr := rep.Dimensions[d]
+		if dr == nil {
+			continue
+		}
+		fmt.Fprintf(w, "\n%s: accuracy %.3f, macro-F1 %.3f (%d labelled)\n", d, dr.Accuracy, dr.MacroF1, dr.N)
+		labels := make([]string, 0, len(dr.Classes))
+		for l := range dr.Classes {
+			labels = append(labels, l)
+		}
+		sort.Strings(labels)
+		tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', tabwriter.AlignRight)
+		fmt.Fprintln(tw, "class\tprecision\trecall\tF1\tsupport\t")
+		for _, l := range labels {
+			c := dr.Classes[l]
+			fmt.Fprintf(tw, "%s\t%.3f\t%.3f\t%.3f\t%d\t\n", l, c.Precision, c.Recall, c.F1, c.Support)
+		}
+		tw.Flush()
+		fmt.Fprintf(w, "confusion (rows expected, columns predicted):\n")
+		tw = tabwriter.NewWriter(w, 0, 4, 1, ' ', tabwriter.AlignRight)
+		fmt.Fprint(tw, "\t")
+		for _, l := range labels {
+			fmt.Fprintf(tw, "%s\t", abbreviate(l))
+		}
+		fmt.Fprintln(tw)
+		for _, exp := range labels {
+			fmt.Fprintf(tw, "%s\t", exp)
+			for _, got := range labels {
+				fmt.Fprintf(tw, "%d\t", dr.Confusion[exp][got])
+			}
+			fmt.Fprintln(tw)
+		}
+		tw.Flush()
+	}
+}
+
+func abbreviate(s string) string {
+	if len(s) > 8 {
+		return s[:8]
+	}
+	return s
+}
