@@ -4,7 +4,6 @@ import (
 	"cmp"
 	"fmt"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
 
@@ -126,13 +125,9 @@ func (r *Responder) queueStaff(tx *store.Tx, c *store.Case, purpose string, to m
 
 // staffItem builds (but does not queue) a mail to staff.
 func (r *Responder) staffItem(tx *store.Tx, c *store.Case, purpose string, to message.Address, body templates.Rendered, lang string, now time.Time) (*store.OutboxItem, error) {
-	id, err := tx.NextOutboxID()
+	it, err := r.newItem(tx, c, purpose, to, now)
 	if err != nil {
 		return nil, err
-	}
-	caseID, msgID := "", fmt.Sprintf("claimsd.%s.%d@%s", purpose, id, r.set.IDs.Domain)
-	if c != nil {
-		caseID, msgID = c.ID, r.set.IDs.New(c.ID, "o"+strconv.FormatUint(id, 10))
 	}
 	subject := body.Subject
 	if subject == "" {
@@ -141,12 +136,9 @@ func (r *Responder) staffItem(tx *store.Tx, c *store.Case, purpose string, to me
 			subject += " " + caseref.Tag(c.ID)
 		}
 	}
-	return &store.OutboxItem{
-		ID: id, CaseID: caseID, Purpose: purpose, Status: store.OutboxQueued, MessageID: msgID,
-		From: r.set.From, To: to, EnvelopeFrom: r.envelopeFrom(id), Subject: SafeHeaderText(subject, 400),
-		AutoSubmitted: "auto-generated", Language: lang, Text: body.Text, HTML: body.HTML,
-		Date: now, QueuedAt: now, NextAttemptAt: now,
-	}, nil
+	it.Subject, it.AutoSubmitted, it.Language = SafeHeaderText(subject, 400), "auto-generated", lang
+	it.Text, it.HTML = body.Text, body.HTML
+	return it, nil
 }
 
 func (r *Responder) addStaffItem(tx *store.Tx, c *store.Case, it *store.OutboxItem, now time.Time) error {
@@ -182,22 +174,11 @@ func (r *Responder) customerNotice(tx *store.Tx, c *store.Case, ev deadline.Even
 	if err != nil {
 		return err
 	}
-	id, err := tx.NextOutboxID()
+	it, err := r.customerItem(tx, c, purpose, used, now)
 	if err != nil {
 		return err
 	}
-	fallback := "Reklamacja"
-	if used == "en" {
-		fallback = "Your complaint"
-	}
-	it := &store.OutboxItem{
-		ID: id, CaseID: c.ID, Purpose: purpose, Status: store.OutboxQueued,
-		MessageID: r.set.IDs.New(c.ID, "o"+strconv.FormatUint(id, 10)),
-		From:      r.set.From, To: message.Address{Name: c.CustomerName, Addr: c.Customer},
-		Subject: ReplySubject(c.Subject, caseref.Tag(c.ID), fallback), ThreadTopic: ThreadTopic(c.Subject),
-		AutoSubmitted: "auto-generated", Language: used, Text: body.Text, HTML: body.HTML,
-		Date: now, QueuedAt: now, NextAttemptAt: now, EnvelopeFrom: r.envelopeFrom(id),
-	}
+	it.AutoSubmitted, it.Text, it.HTML = "auto-generated", body.Text, body.HTML
 	// In the thread of our last mail to the customer.
 	if prev := lastCustomerMail(tx, c); prev != nil {
 		it.InReplyTo, it.References = References(prev.MessageID, nil, prev.References)
@@ -215,7 +196,7 @@ func (r *Responder) customerNotice(tx *store.Tx, c *store.Case, ev deadline.Even
 	if err := tx.AddOutbox(it); err != nil {
 		return err
 	}
-	c.Events = append(c.Events, store.Event{At: now, What: purpose + "_" + it.Status, Note: fmt.Sprintf("outbox %d", id)})
+	c.Events = append(c.Events, store.Event{At: now, What: purpose + "_" + it.Status, Note: fmt.Sprintf("outbox %d", it.ID)})
 	return nil
 }
 

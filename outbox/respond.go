@@ -172,10 +172,6 @@ func recentForCase(tx *store.Tx, caseID string, since time.Time) (int, error) {
 // and every header now.
 func (r *Responder) ack(tx *store.Tx, c *store.Case, in Incoming) (*store.OutboxItem, error) {
 	m, p := in.Message, in.Parsed
-	id, err := tx.NextOutboxID()
-	if err != nil {
-		return nil, err
-	}
 	lang := c.Language
 	due, err := calendar.ParseDate(c.LegalDue)
 	if err != nil {
@@ -200,33 +196,48 @@ func (r *Responder) ack(tx *store.Tx, c *store.Case, in Incoming) (*store.Outbox
 	if err != nil {
 		return nil, err
 	}
-	inReplyTo, refs := References(m.MessageID, m.InReplyTo, m.References)
-	fallback := "Reklamacja"
-	if used == "en" {
-		fallback = "Your complaint"
+	it, err := r.customerItem(tx, c, PurposeAck, used, in.Now)
+	if err != nil {
+		return nil, err
+	}
+	it.InReplyTo, it.References = References(m.MessageID, m.InReplyTo, m.References)
+	it.AutoSubmitted, it.Text, it.HTML = "auto-replied", body.Text, body.HTML
+	it.ThreadIndex = r.threadIndex(c, p, in.Now)
+	return it, nil
+}
+
+// newItem starts an outgoing mail queued now: its id and the Message-ID
+// and envelope sender derived from it are fixed here, once. c is the case
+// it belongs to (nil for a digest).
+func (r *Responder) newItem(tx *store.Tx, c *store.Case, purpose string, to message.Address, now time.Time) (*store.OutboxItem, error) {
+	id, err := tx.NextOutboxID()
+	if err != nil {
+		return nil, err
 	}
 	it := &store.OutboxItem{
-		ID:            id,
-		CaseID:        c.ID,
-		Purpose:       PurposeAck,
-		Status:        store.OutboxQueued,
-		MessageID:     r.set.IDs.New(c.ID, "o"+strconv.FormatUint(id, 10)),
-		From:          r.set.From,
-		To:            message.Address{Name: c.CustomerName, Addr: c.Customer},
-		Subject:       ReplySubject(c.Subject, caseref.Tag(c.ID), fallback),
-		InReplyTo:     inReplyTo,
-		References:    refs,
-		ThreadTopic:   ThreadTopic(c.Subject),
-		AutoSubmitted: "auto-replied",
-		Language:      used,
-		Text:          body.Text,
-		HTML:          body.HTML,
-		Date:          in.Now,
-		QueuedAt:      in.Now,
-		NextAttemptAt: in.Now,
+		ID: id, Purpose: purpose, Status: store.OutboxQueued,
+		MessageID: fmt.Sprintf("claimsd.%s.%d@%s", purpose, id, r.set.IDs.Domain),
+		From:      r.set.From, To: to, EnvelopeFrom: r.envelopeFrom(id),
+		Date: now, QueuedAt: now, NextAttemptAt: now,
 	}
-	it.ThreadIndex = r.threadIndex(c, p, in.Now)
-	it.EnvelopeFrom = r.envelopeFrom(id)
+	if c != nil {
+		it.CaseID, it.MessageID = c.ID, r.set.IDs.New(c.ID, "o"+strconv.FormatUint(id, 10))
+	}
+	return it, nil
+}
+
+// customerItem starts a mail to case c's customer in lang: their subject
+// with the case tag, and the Outlook topic.
+func (r *Responder) customerItem(tx *store.Tx, c *store.Case, purpose, lang string, now time.Time) (*store.OutboxItem, error) {
+	it, err := r.newItem(tx, c, purpose, message.Address{Name: c.CustomerName, Addr: c.Customer}, now)
+	if err != nil {
+		return nil, err
+	}
+	fallback := "Reklamacja"
+	if lang == "en" {
+		fallback = "Your complaint"
+	}
+	it.Subject, it.ThreadTopic, it.Language = ReplySubject(c.Subject, caseref.Tag(c.ID), fallback), ThreadTopic(c.Subject), lang
 	return it, nil
 }
 

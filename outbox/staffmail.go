@@ -3,7 +3,6 @@ package outbox
 import (
 	"fmt"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
 
@@ -268,7 +267,7 @@ func (r *Responder) planCommands(tx *store.Tx, c *store.Case, cmds []staff.Comma
 // address under the specialist's name, in the customer's thread, with the
 // specialist's attachments.
 func (r *Responder) relay(tx *store.Tx, c *store.Case, m *store.Message, body string, now time.Time) (*store.OutboxItem, error) {
-	id, err := tx.NextOutboxID()
+	it, err := r.customerItem(tx, c, PurposeAnswer, c.Language, now)
 	if err != nil {
 		return nil, err
 	}
@@ -279,19 +278,7 @@ func (r *Responder) relay(tx *store.Tx, c *store.Case, m *store.Message, body st
 	if r.set.Organization != "" {
 		name += " (" + r.set.Organization + ")"
 	}
-	fallback := "Reklamacja"
-	if c.Language == "en" {
-		fallback = "Your complaint"
-	}
-	it := &store.OutboxItem{
-		ID: id, CaseID: c.ID, Purpose: PurposeAnswer, Status: store.OutboxQueued,
-		MessageID: r.set.IDs.New(c.ID, "o"+strconv.FormatUint(id, 10)),
-		From:      message.Address{Name: name, Addr: r.set.From.Addr},
-		To:        message.Address{Name: c.CustomerName, Addr: c.Customer},
-		Subject:   ReplySubject(c.Subject, caseref.Tag(c.ID), fallback), ThreadTopic: ThreadTopic(c.Subject),
-		Language: c.Language, Text: body, Date: now, QueuedAt: now, NextAttemptAt: now,
-		EnvelopeFrom: r.envelopeFrom(id),
-	}
+	it.From.Name, it.Text = name, body
 	if last := lastFromCustomer(tx, c); last != nil {
 		it.InReplyTo, it.References = References(last.MessageID, last.InReplyTo, last.References)
 	}

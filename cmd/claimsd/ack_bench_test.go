@@ -135,7 +135,7 @@ func queueAcks(tb testing.TB, n int) *store.DB {
 // Run: go test -run '^$' -bench OutboxThroughput -benchtime 3x ./cmd/claimsd
 func BenchmarkOutboxThroughput(b *testing.B) {
 	const n = 500
-	d, p := mailtest.StartMailStack(b, stackDomain,
+	_, p := mailtest.StartMailStack(b, stackDomain,
 		mailtest.User{Name: claimsUser, Password: claimsPass}, mailtest.User{Name: janUser, Password: janPass})
 	sink, err := devmail.StartSMTPSink(nil)
 	if err != nil {
@@ -167,7 +167,6 @@ func BenchmarkOutboxThroughput(b *testing.B) {
 		p.WaitQueueEmpty(b, 2*time.Minute)
 		deliveredDur += time.Since(start)
 	}
-	_ = d
 	rounds := float64(b.N)
 	pf, gs := n*rounds/postfixDur.Seconds(), n*rounds/gosmtpDur.Seconds()
 	b.ReportMetric(pf, "postfix-accepted-msg/s")

@@ -44,6 +44,7 @@ type reader interface {
 	ListMessages(ctx context.Context, f store.MessageFilter) ([]store.Message, error)
 	Stats(ctx context.Context) (statsView, error)
 	ListOutbox(ctx context.Context, f store.OutboxFilter) ([]store.OutboxItem, error)
+	OutboxItem(ctx context.Context, id uint64) (store.OutboxItem, error)
 }
 
 type storeReader struct {
@@ -71,6 +72,18 @@ func (r storeReader) ListOutbox(_ context.Context, f store.OutboxFilter) (out []
 		return err
 	})
 	return out, err
+}
+
+func (r storeReader) OutboxItem(_ context.Context, id uint64) (it store.OutboxItem, err error) {
+	err = r.db.View(func(tx *store.Tx) error {
+		var ok bool
+		it, ok, err = tx.Outbox(id)
+		if err == nil && !ok {
+			err = fmt.Errorf("outbox item %d: %w", id, store.ErrNotFound)
+		}
+		return err
+	})
+	return it, err
 }
 
 // RetryOutbox makes an item due now and wakes the sender.
@@ -192,6 +205,15 @@ func startControl(path string, r storeReader, log *slog.Logger) (*control, error
 	})
 	mux.HandleFunc("GET /v1/outbox", func(w http.ResponseWriter, req *http.Request) {
 		v, err := r.ListOutbox(req.Context(), store.OutboxFilter{Status: req.URL.Query().Get("status")})
+		reply(w, v, err)
+	})
+	mux.HandleFunc("GET /v1/outbox/{id}", func(w http.ResponseWriter, req *http.Request) {
+		id, err := strconv.ParseUint(req.PathValue("id"), 10, 64)
+		if err != nil {
+			http.Error(w, "bad outbox id", http.StatusBadRequest)
+			return
+		}
+		v, err := r.OutboxItem(req.Context(), id)
 		reply(w, v, err)
 	})
 	mux.HandleFunc("POST /v1/outbox/{id}/retry", func(w http.ResponseWriter, req *http.Request) {
@@ -323,4 +345,8 @@ func (s socketReader) RetryOutbox(ctx context.Context, id uint64) (it store.Outb
 
 func (s socketReader) SetStatus(ctx context.Context, id, status string) (c store.Case, err error) {
 	return c, s.do(ctx, http.MethodPost, "/v1/cases/"+url.PathEscape(id)+"/status", url.Values{"to": {status}}, &c)
+}
+
+func (s socketReader) OutboxItem(ctx context.Context, id uint64) (it store.OutboxItem, err error) {
+	return it, s.get(ctx, "/v1/outbox/"+strconv.FormatUint(id, 10), nil, &it)
 }

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"fmt"
 	"strings"
 	"testing"
@@ -104,7 +103,6 @@ func TestDeadlinesTimeTravel(t *testing.T) {
 	if out := mustCLI(t, "--config", cfg, "cases", "list", "--due-before", "2026-12-06"); strings.Contains(out, "CLM-2026-000001") {
 		t.Errorf("cases list --due-before 2026-12-06 lists a case due 12-07:\n%s", out)
 	}
-	_ = context.Background
 }
 
 // TestWaitingCaseRemindsCustomer: a case set to waiting gets a customer

@@ -68,22 +68,17 @@ func (c *cli) outbox(args []string) error {
 			return err
 		}
 		defer done()
-		items, err := r.ListOutbox(c.ctx, store.OutboxFilter{})
+		it, err := r.OutboxItem(c.ctx, id)
 		if err != nil {
 			return err
 		}
-		for _, it := range items {
-			if it.ID == id {
-				raw, err := outbox.Render(&it)
-				if err != nil {
-					return err
-				}
-				fmt.Fprintf(c.stdout, "# outbox %d: %s, %d attempts, envelope sender %s\n", it.ID, it.Status, it.Attempts, it.EnvelopeFrom)
-				_, err = c.stdout.Write(raw)
-				return err
-			}
+		raw, err := outbox.Render(&it)
+		if err != nil {
+			return err
 		}
-		return fmt.Errorf("outbox item %d: %w", id, store.ErrNotFound)
+		fmt.Fprintf(c.stdout, "# outbox %d: %s, %d attempts, envelope sender %s\n", it.ID, it.Status, it.Attempts, it.EnvelopeFrom)
+		_, err = c.stdout.Write(raw)
+		return err
 	case "retry":
 		id, err := c.outboxID("outbox retry", args[1:])
 		if err != nil {

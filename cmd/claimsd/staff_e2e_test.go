@@ -75,8 +75,8 @@ assignment:
 	}
 
 	// 1. The complaint is assigned; Anna gets it.
-	sendSMTP(t, p.SMTPAddr, custUser, []string{claimsUser}, strings.ReplaceAll(complaint("Jan Kowalski <"+custUser+">", "Pęknięty ekran",
-		"c1@klient.test", "Ekran pękł po tygodniu. Proszę o naprawę."), "To: "+claimsUser, "To: "+claimsUser))
+	sendSMTP(t, p.SMTPAddr, custUser, []string{claimsUser}, complaint("Jan Kowalski <"+custUser+">", "Pęknięty ekran",
+		"c1@klient.test", "Ekran pękł po tygodniu. Proszę o naprawę."))
 	assignment := inbox(annaUser, annaPass, 1, "the assignment mail")[0]
 	if !strings.Contains(assignment.Subject, "[CLM-2026-000001]") || len(assignment.ReplyTo) == 0 || assignment.ReplyTo[0].Addr != claimsUser ||
 		!strings.Contains(assignment.Text, "Ekran pękł po tygodniu") {
