@@ -89,6 +89,12 @@ type Config struct {
 	Answering Answering `yaml:"answering"`
 	// Classifier configures the classification of new cases.
 	Classifier Classifier `yaml:"classifier"`
+	// Metrics serves Prometheus metrics and /healthz.
+	Metrics Metrics `yaml:"metrics"`
+	// Reports configures the weekly report mail.
+	Reports Reports `yaml:"reports"`
+	// Retention configures how long raw mail of closed cases is kept.
+	Retention Retention `yaml:"retention"`
 }
 
 // Classifier configures the classification of new cases.

@@ -94,6 +94,9 @@ func (k *checker) check(c *Config) {
 	if f := strings.TrimSpace(c.Classifier.RulesFile); f != "" && k.baseDir != "" && !filepath.IsAbs(f) {
 		c.Classifier.RulesFile = filepath.Join(k.baseDir, f)
 	}
+	k.metrics(&c.Metrics)
+	k.reports(&c.Reports)
+	k.retention(&c.Retention)
 }
 
 // dataDir requires data_dir and makes it absolute.

@@ -45,6 +45,9 @@ type daemon struct {
 	scheduler *deadline.Scheduler
 	policy    deadline.Policy
 	now       func() time.Time
+	// background are further jobs serve runs beside the watcher (metrics,
+	// weekly report, retention); each returns when ctx ends.
+	background []func(context.Context) error
 }
 
 // addressBook answers the classifier's who-is-who from the configuration.
@@ -201,6 +204,12 @@ func openDaemon(cfg *config.Config, log *slog.Logger, now func() time.Time) (*da
 		opts := mailboxOptions(cfg.IMAP)
 		opts.Mailbox, opts.MoveTo = sentFolder, ""
 		d.sentWatcher = mailbox.NewWatcher(opts, intake.New(db, set, log, now), log.With("mailbox", sentFolder))
+	}
+	for _, wire := range []func() error{d.wireOps, d.wireReports, d.wireRetention} {
+		if err := wire(); err != nil {
+			db.Close()
+			return nil, err
+		}
 	}
 	return d, nil
 }
@@ -446,6 +455,10 @@ func (d *daemon) serve(ctx context.Context) error {
 		senderDone <- nil
 		d.log.Warn("smtp.host is empty: acknowledgements are queued in the outbox but not sent")
 	}
+	bgDone := make(chan error, len(d.background))
+	for _, job := range d.background {
+		go func() { bgDone <- job(ctx) }()
+	}
 	sentDone := make(chan error, 1)
 	if d.sentWatcher != nil {
 		go func() { sentDone <- d.sentWatcher.Run(ctx) }()
@@ -462,6 +475,11 @@ func (d *daemon) serve(ctx context.Context) error {
 	}
 	if serr := <-schedDone; serr != nil && err == nil {
 		err = serr
+	}
+	for range d.background {
+		if berr := <-bgDone; berr != nil && err == nil {
+			err = berr
+		}
 	}
 	d.log.Info("claimsd stopped")
 	return err

@@ -104,6 +104,16 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		err = env.config(cmdArgs)
 	case "demo":
 		err = env.demo(cmdArgs)
+	case "report":
+		err = env.report(cmdArgs)
+	case "gdpr":
+		err = env.gdpr(cmdArgs)
+	case "backup":
+		err = env.backup(cmdArgs)
+	case "restore":
+		err = env.restore(cmdArgs)
+	case "verify":
+		err = env.verify(cmdArgs)
 	case "version":
 		fmt.Fprintln(stdout, "claimsd", versionString())
 	case "help", "-h", "--help":
