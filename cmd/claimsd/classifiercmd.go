@@ -18,16 +18,19 @@ import (
 
 func (c *cli) classifierCmd(args []string) error {
 	if len(args) == 0 {
-		return usageErr("classifier: want eval or rules")
+		return usageErr("classifier: want eval, train or rules")
 	}
 	switch args[0] {
 	case "rules":
 		_, err := c.stdout.Write(classifier.DefaultRulesYAML())
 		return err
+	case "train":
+		return c.classifierTrain(args[1:])
 	case "eval":
 		fs := c.flags("classifier eval")
 		asJSON := fs.Bool("json", false, "print JSON")
 		rulesFile := fs.String("rules", "", "rules file to evaluate instead of the configured or built-in ones")
+		trainDir := fs.String("train", "", "folder of labelled .eml files to train a fresh model on, combined with the rules (the stored model is not used)")
 		var dir string
 		rest := args[1:]
 		if len(rest) > 0 && !strings.HasPrefix(rest[0], "-") {
@@ -46,7 +49,18 @@ func (c *cli) classifierCmd(args []string) error {
 		if err != nil {
 			return err
 		}
-		rep, err := evaluate(dir, classifier.New(rules, nil))
+		var model *classifier.Model
+		if *trainDir != "" {
+			train, _, err := readLabelled(*trainDir)
+			if err != nil {
+				return fmt.Errorf("--train: %w", err)
+			}
+			model = classifier.NewModel()
+			for _, e := range trainingExamples(train) {
+				model.Train(e.Space, e.Label, e.Input)
+			}
+		}
+		rep, err := evaluate(dir, classifier.New(rules, model))
 		if err != nil {
 			return err
 		}
@@ -56,7 +70,7 @@ func (c *cli) classifierCmd(args []string) error {
 		printEval(c.stdout, rep)
 		return nil
 	}
-	return usageErr("classifier: unknown subcommand %q (want eval or rules)", args[0])
+	return usageErr("classifier: unknown subcommand %q (want eval, train or rules)", args[0])
 }
 
 // evalRules picks the rules to evaluate: --rules, else classifier.rules_file
@@ -105,31 +119,35 @@ type classReport struct {
 	Support   int     `json:"support"`
 }
 
-// evaluate classifies every .eml in dir and scores it against its labels:
-// X-Expected-Category (-Remedy, -Priority, -Language) headers, or a
-// sidecar NAME.labels file of "category: x" lines.
-func evaluate(dir string, cl *classifier.Classifier) (*evalReport, error) {
+// labelled is one message of a labelled folder.
+type labelled struct {
+	name   string
+	input  classifier.Input
+	labels map[string]string // dimension -> label; "" when not given
+}
+
+// readLabelled reads every .eml in dir with its labels: X-Expected-Category
+// (-Remedy, -Priority, -Language) headers, or a sidecar NAME.labels file of
+// "category: x" lines. The labels never reach the classifier: it reads
+// only the subject, the text and the attachments. Messages that do not
+// parse are returned in notRead.
+func readLabelled(dir string) (msgs []labelled, notRead []string, err error) {
 	paths, err := filepath.Glob(filepath.Join(dir, "*.eml"))
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if len(paths) == 0 {
-		return nil, fmt.Errorf("no .eml files in %s", dir)
+		return nil, nil, fmt.Errorf("no .eml files in %s", dir)
 	}
 	sort.Strings(paths)
-	evals := map[string]*classifier.Eval{}
-	for _, d := range dimensions {
-		evals[d] = &classifier.Eval{}
-	}
-	rep := &evalReport{Dimensions: map[string]*dimReport{}}
 	for _, path := range paths {
 		raw, err := os.ReadFile(path)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		p, err := message.Parse(bytes.NewReader(raw), nil)
 		if err != nil {
-			rep.Errors = append(rep.Errors, fmt.Sprintf("%s: %v", filepath.Base(path), err))
+			notRead = append(notRead, fmt.Sprintf("%s: %v", filepath.Base(path), err))
 			continue
 		}
 		labels := map[string]string{}
@@ -147,12 +165,48 @@ func evaluate(dir string, cl *classifier.Classifier) (*evalReport, error) {
 		if text == "" {
 			text = p.Text
 		}
-		res := cl.Classify(classifier.Input{Subject: p.Subject, Text: text, Attachments: p.Attachments})
+		msgs = append(msgs, labelled{
+			name:   filepath.Base(path),
+			input:  classifier.Input{Subject: p.Subject, Text: text, Attachments: p.Attachments},
+			labels: labels,
+		})
+	}
+	return msgs, notRead, nil
+}
+
+// trainingExamples turns labelled messages into examples for the model's
+// spaces (category and remedy; priority and language are rules only).
+func trainingExamples(msgs []labelled) []classifier.Example {
+	var out []classifier.Example
+	for _, m := range msgs {
+		if l := m.labels["category"]; slices.Contains(classifier.Categories(), l) {
+			out = append(out, classifier.Example{Space: classifier.SpaceCategory, Label: l, Input: m.input})
+		}
+		if l := m.labels["remedy"]; slices.Contains(classifier.Remedies(), l) {
+			out = append(out, classifier.Example{Space: classifier.SpaceRemedy, Label: l, Input: m.input})
+		}
+	}
+	return out
+}
+
+// evaluate classifies every labelled message of dir and scores it.
+func evaluate(dir string, cl *classifier.Classifier) (*evalReport, error) {
+	msgs, notRead, err := readLabelled(dir)
+	if err != nil {
+		return nil, err
+	}
+	evals := map[string]*classifier.Eval{}
+	for _, d := range dimensions {
+		evals[d] = &classifier.Eval{}
+	}
+	rep := &evalReport{Dimensions: map[string]*dimReport{}, Errors: notRead}
+	for _, m := range msgs {
+		res := cl.Classify(m.input)
 		got := map[string]string{"category": res.Category.Value, "remedy": res.Remedy.Value, "priority": res.Priority.Value, "language": res.Language.Value}
 		rep.Messages++
 		for _, d := range dimensions {
-			if labels[d] != "" {
-				evals[d].Add(labels[d], got[d])
+			if m.labels[d] != "" {
+				evals[d].Add(m.labels[d], got[d])
 			}
 		}
 	}

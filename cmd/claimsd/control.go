@@ -232,6 +232,7 @@ func startControl(path string, r storeReader, log *slog.Logger) (*control, error
 		v, err := r.SetStatus(req.Context(), req.PathValue("id"), req.URL.Query().Get("to"))
 		reply(w, v, err)
 	})
+	mux.HandleFunc("POST /v1/classifier/train", handleTrain(r, reply))
 	mux.HandleFunc("GET /v1/stats", func(w http.ResponseWriter, req *http.Request) {
 		v, err := r.Stats(req.Context())
 		reply(w, v, err)

@@ -43,6 +43,9 @@ type daemon struct {
 	// outbox.
 	sender    *outbox.Sender
 	scheduler *deadline.Scheduler
+	// learner classifies new cases and learns from corrections and from
+	// `classifier train`.
+	learner *classifier.Learner
 	policy    deadline.Policy
 	now       func() time.Time
 	// background are further jobs serve runs beside the watcher (metrics,
@@ -164,7 +167,7 @@ func openDaemon(cfg *config.Config, log *slog.Logger, now func() time.Time) (*da
 			Trainer:    learner,
 		},
 	}, log)
-	d := &daemon{cfg: cfg, log: log, db: db, policy: policy, now: now}
+	d := &daemon{cfg: cfg, log: log, db: db, policy: policy, now: now, learner: learner}
 	if cfg.SMTP.Host != "" {
 		d.sender = outbox.NewSender(db, outbox.NewSMTP(smtpConfig(cfg.SMTP)), outbox.SenderConfig{
 			RetryInitial: cfg.Outbox.RetryInitial.Duration,

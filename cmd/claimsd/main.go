@@ -37,8 +37,10 @@ Commands:
                                    outgoing mail and its delivery state
   outbox show ID                   one outgoing mail as it is sent (headers and body)
   outbox retry ID                  send a failed, bounced or suppressed mail again now
-  classifier eval DIR [--json] [--rules FILE]
+  classifier eval DIR [--json] [--rules FILE] [--train DIR]
                                    score the classifier on labelled .eml files (X-Expected-* headers)
+  classifier train DIR [--reset] [--dry-run]
+                                   teach the stored model from labelled .eml files (category and remedy)
   classifier rules                 print the built-in classifier rules (a start for classifier.rules_file)
   stats [--json]                   counters and mailbox state
   config check                     validate the configuration
