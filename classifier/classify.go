@@ -184,6 +184,16 @@ func (c *Classifier) Classify(in Input) Result {
 		}
 	}
 	res.Remedy = c.combine(SpaceRemedy, remRule, rems, RemedyNone, feats)
+	if ci := slices.Index(cats, res.Category.Value); ci >= 0 && c.rules.fixedRemedy[ci] >= 0 && res.Category.Reason != fallbackReason(CatOther) {
+		// The category settles the remedy: an enquiry asks for none even
+		// when it mentions returns or repairs. Not when the category is
+		// only the fallback: then nothing says it is an enquiry.
+		res.Remedy = Decision{
+			Value:      rems[c.rules.fixedRemedy[ci]],
+			Confidence: res.Category.Confidence,
+			Reason:     "category " + res.Category.Value + " has remedy " + rems[c.rules.fixedRemedy[ci]] + " (fixed_remedy)",
+		}
+	}
 
 	res.Priority = c.priority(m, p)
 	res.Facts = c.rules.extractFacts(p.subject, p.text)
@@ -248,9 +258,12 @@ func (c *Classifier) ruleVerdict(m *matches, p *prepared, space uint8) verdict {
 	return verdict{label: best, conf: round2(conf), reason: reason + ")"}
 }
 
+// fallbackReason is the reason of a decision nothing pointed to.
+func fallbackReason(def string) string { return "no rule matched; default " + def }
+
 // combine settles a space between the rules and the model.
 func (c *Classifier) combine(space string, rv verdict, labels []string, def string, feats []int32) Decision {
-	d := Decision{Value: def, Confidence: defaultConfidence, Reason: "no rule matched; default " + def}
+	d := Decision{Value: def, Confidence: defaultConfidence, Reason: fallbackReason(def)}
 	weak := "no rule matched"
 	if rv.label >= 0 {
 		d = Decision{Value: labels[rv.label], Confidence: rv.conf, Reason: rv.reason}

@@ -107,6 +107,11 @@ func TestClassifyRemedy(t *testing.T) {
 		{"en refund", "It broke after a day, I want my money back.", RemedyRefund},
 		{"de refund", "Bitte erstatten Sie mir den Kaufpreis.", RemedyRefund},
 		{"nothing asked", "Kiedy zostanie wysłane moje zamówienie?", RemedyNone},
+		{"an enquiry asks for nothing, though it names a refund", "Pytanie przed zakupem: czy zwrot pieniędzy jest możliwy w 30 dni?", RemedyNone},
+		{"missing item implies sending it", "W paczce nie było ładowarki.", RemedyReplacement},
+		{"pl a new one", "Monitor przyszedł pęknięty. Wyślijcie nowy.", RemedyReplacement},
+		{"de a new one", "Die Lampe ist kaputt angekommen. Bitte schicken Sie mir eine neue Lampe.", RemedyReplacement},
+		{"no category, a refund asked", "Oddajcie mi pieniądze za to.", RemedyRefund},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -41,7 +41,7 @@ const (
 )
 
 // Stopword language bits; a word common in two languages carries both and
-// so counts for both, which leaves the comparison between them unchanged.
+// counts for neither.
 const (
 	swPL uint8 = 1 << iota
 	swEN
@@ -227,6 +227,12 @@ func (ev *languageEvidence) word(buf []byte, n int, capitalI bool) {
 		}
 	default:
 		bits := stopwords[string(buf[:n])] // no allocation
+		if bits&(bits-1) != 0 {
+			// Common in two languages ("to", "do", "in"): no evidence
+			// between them, and counting it for both would blur the
+			// ratio the decision rests on.
+			return
+		}
 		if bits&swPL != 0 {
 			ev.pl++
 		}
@@ -249,7 +255,10 @@ func isReplySeparator(line string) bool {
 	}
 	switch strings.ToLower(strings.Trim(line, "- \t\r\n")) {
 	case "original message", "oryginalna wiadomość", "wiadomość oryginalna",
-		"ursprüngliche nachricht", "originalnachricht":
+		"ursprüngliche nachricht", "originalnachricht",
+		// Forwards: the customer's own words are above the separator.
+		"forwarded message", "wiadomość przekazana dalej", "przekazana wiadomość",
+		"weitergeleitete nachricht":
 		return true
 	}
 	return false

@@ -36,6 +36,13 @@ func TestLanguage(t *testing.T) {
 			"Hallo, ich habe die Ware bekommen, aber sie funktioniert nicht. Bitte um Erstattung.",
 			"de", "german letters 0"},
 		{"English body, our Polish acknowledgement quoted", englishBody + "\n" + ourAck, "en", "quoted text skipped"},
+		{"English note above a forwarded Polish mail",
+			"Hi, forwarding this from my wife. Could you send the missing parts to the same address? Thanks, Kevin\n\n" +
+				"---------- Forwarded message ---------\nFrom: Kasia\n\nkochanie, w tym biurku nie ma dwóch nóżek i klucza, sprawdzałam wszystkie kartony. napiszesz do nich?\n",
+			"en", ""},
+		{"Polish without diacritics full of words English shares (to, do, a)",
+			"czesc, pad do konsoli ma drift na lewej galce. wiem ze gwarancja juz minela. da sie to u was naprawic? ile by to kosztowalo",
+			"pl", ""},
 		{"English body, Polish signature",
 			englishBody + "-- \nJan Kowalski\nul. Złota 5, 00-120 Łódź\nPozdrawiam\n",
 			"en", ""},

@@ -73,8 +73,11 @@ type Rules struct {
 	index map[string][]int32
 	// defaultRemedy maps a category index to a remedy index, or -1.
 	defaultRemedy []int
-	facts         []factPattern
-	hints         *hintIndex // over the hint literals of facts
+	// fixedRemedy maps a category index to the remedy it always has
+	// (enquiries ask for none, whatever words they use), or -1.
+	fixedRemedy []int
+	facts       []factPattern
+	hints       *hintIndex // over the hint literals of facts
 }
 
 // settings are the numbers of the decision; rules.yaml explains each.
@@ -208,6 +211,7 @@ type rawRules struct {
 type rawLabel struct {
 	terms         []rawTerm
 	defaultRemedy string
+	fixedRemedy   string
 }
 
 type rawTerm struct {
@@ -452,20 +456,24 @@ func (p *parser) labels(n *yaml.Node, section string, valid []string, withDefaul
 			switch lk.Value {
 			case "pl", "en", "de", "any":
 				lab.terms = append(lab.terms, p.terms(lv, rule+"."+lk.Value, lk.Value)...)
-			case "default_remedy":
+			case "default_remedy", "fixed_remedy":
 				if !withDefaultRemedy {
-					p.add(lk.Line, rule+".default_remedy", "only categories have a default remedy", "remove the line")
+					p.add(lk.Line, rule+"."+lk.Value, "only categories have a "+strings.ReplaceAll(lk.Value, "_", " "), "remove the line")
 					continue
 				}
 				if lv.Kind != yaml.ScalarNode || !slices.Contains(Remedies(), lv.Value) {
-					p.add(lv.Line, rule+".default_remedy", "unknown remedy "+strconv.Quote(lv.Value), "use one of "+strings.Join(Remedies(), ", "))
+					p.add(lv.Line, rule+"."+lk.Value, "unknown remedy "+strconv.Quote(lv.Value), "use one of "+strings.Join(Remedies(), ", "))
 					continue
 				}
-				lab.defaultRemedy = lv.Value
+				if lk.Value == "default_remedy" {
+					lab.defaultRemedy = lv.Value
+				} else {
+					lab.fixedRemedy = lv.Value
+				}
 			default:
 				fix := "use pl, en, de or any for term lists"
 				if withDefaultRemedy {
-					fix += ", or default_remedy"
+					fix += ", or default_remedy / fixed_remedy"
 				}
 				p.add(lk.Line, rule+"."+lk.Value, "unknown key", fix)
 			}
@@ -622,10 +630,14 @@ func compileRules(raw *rawRules) (*Rules, error) {
 
 	cats, rems := Categories(), Remedies()
 	r.defaultRemedy = make([]int, len(cats))
+	r.fixedRemedy = make([]int, len(cats))
 	for i, c := range cats {
-		r.defaultRemedy[i] = -1
+		r.defaultRemedy[i], r.fixedRemedy[i] = -1, -1
 		if lab := raw.categories[c]; lab != nil && lab.defaultRemedy != "" {
 			r.defaultRemedy[i] = slices.Index(rems, lab.defaultRemedy)
+		}
+		if lab := raw.categories[c]; lab != nil && lab.fixedRemedy != "" {
+			r.fixedRemedy[i] = slices.Index(rems, lab.fixedRemedy)
 		}
 	}
 

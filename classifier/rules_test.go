@@ -35,7 +35,7 @@ func TestDefaultRules(t *testing.T) {
 			t.Errorf("no fact pattern for %s", kind)
 		}
 	}
-	if r.set != (settings{subjectWeight: 2, evidenceScale: 3, rulesDecide: 0.5, modelDecides: 0.7, priorityThreshold: 1}) {
+	if r.set != (settings{subjectWeight: 2, evidenceScale: 3, rulesDecide: 0.2, modelDecides: 0.9, priorityThreshold: 1}) {
 		t.Errorf("settings = %+v", r.set)
 	}
 	if got := r.defaultRemedy[slices.Index(Categories(), CatWithdrawal)]; got != slices.Index(Remedies(), RemedyRefund) {
@@ -111,6 +111,8 @@ func TestLoadRulesErrors(t *testing.T) {
 		{"alias", "a: &x {faktura: 1}\ncategories:\n  billing:\n    pl: *x\n", 0, "aliases"},
 		{"default remedy on a remedy", "remedies:\n  refund:\n    default_remedy: refund\n", 3, "only categories"},
 		{"unknown default remedy", "categories:\n  withdrawal:\n    default_remedy: money\n", 3, "unknown remedy"},
+		{"fixed remedy on a remedy", "remedies:\n  refund:\n    fixed_remedy: none\n", 3, "only categories"},
+		{"unknown fixed remedy", "categories:\n  other:\n    fixed_remedy: nothing\n", 3, "unknown remedy"},
 		{"unknown setting", "settings:\n  subject_weigth: 2\n", 2, "unknown setting"},
 		{"setting out of range", "settings:\n  rules_decide: 2\n", 2, "from 0 to 1"},
 		{"unknown fact kind", "facts:\n  phone: ['\\d+']\n", 2, "unknown fact kind"},

@@ -30,6 +30,7 @@ func (c *cli) classifierCmd(args []string) error {
 		fs := c.flags("classifier eval")
 		asJSON := fs.Bool("json", false, "print JSON")
 		rulesFile := fs.String("rules", "", "rules file to evaluate instead of the configured or built-in ones")
+		misses := fs.Bool("misses", false, "also list every wrong answer with the classifier's reason")
 		trainDir := fs.String("train", "", "folder of labelled .eml files to train a fresh model on, combined with the rules (the stored model is not used)")
 		var dir string
 		rest := args[1:]
@@ -68,6 +69,9 @@ func (c *cli) classifierCmd(args []string) error {
 			return c.printJSON(rep)
 		}
 		printEval(c.stdout, rep)
+		if *misses {
+			printMisses(c.stdout, rep.Misses)
+		}
 		return nil
 	}
 	return usageErr("classifier: unknown subcommand %q (want eval, train or rules)", args[0])
@@ -102,6 +106,17 @@ type evalReport struct {
 	Messages   int                   `json:"messages"`
 	Dimensions map[string]*dimReport `json:"dimensions"`
 	Errors     []string              `json:"errors,omitempty"`
+	// Misses are the wrong answers with the reason the classifier gave.
+	Misses []evalMiss `json:"misses,omitempty"`
+}
+
+// evalMiss is one wrong answer.
+type evalMiss struct {
+	File      string `json:"file"`
+	Dimension string `json:"dimension"`
+	Expected  string `json:"expected"`
+	Got       string `json:"got"`
+	Reason    string `json:"reason"`
 }
 
 type dimReport struct {
@@ -202,11 +217,15 @@ func evaluate(dir string, cl *classifier.Classifier) (*evalReport, error) {
 	rep := &evalReport{Dimensions: map[string]*dimReport{}, Errors: notRead}
 	for _, m := range msgs {
 		res := cl.Classify(m.input)
-		got := map[string]string{"category": res.Category.Value, "remedy": res.Remedy.Value, "priority": res.Priority.Value, "language": res.Language.Value}
+		got := map[string]classifier.Decision{"category": res.Category, "remedy": res.Remedy, "priority": res.Priority, "language": res.Language}
 		rep.Messages++
 		for _, d := range dimensions {
-			if m.labels[d] != "" {
-				evals[d].Add(m.labels[d], got[d])
+			if m.labels[d] == "" {
+				continue
+			}
+			evals[d].Add(m.labels[d], got[d].Value)
+			if m.labels[d] != got[d].Value {
+				rep.Misses = append(rep.Misses, evalMiss{File: m.name, Dimension: d, Expected: m.labels[d], Got: got[d].Value, Reason: got[d].Reason})
 			}
 		}
 	}
@@ -266,6 +285,13 @@ func printEval(w io.Writer, rep *evalReport) {
 			fmt.Fprintln(tw)
 		}
 		tw.Flush()
+	}
+}
+
+func printMisses(w io.Writer, misses []evalMiss) {
+	fmt.Fprintf(w, "\n%d wrong answers:\n", len(misses))
+	for _, m := range misses {
+		fmt.Fprintf(w, "%s %s: expected %s, got %s: %s\n", m.File, m.Dimension, m.Expected, m.Got, m.Reason)
 	}
 }
 
