@@ -366,14 +366,20 @@ type IMAP struct {
 	TLSInsecureSkipVerify bool `yaml:"tls_insecure_skip_verify"`
 	// Username is the login name. Required.
 	Username string `yaml:"username"`
+	// Auth is how to log in: password (the default) or xoauth2 (an
+	// OAuth2 access token, configured in OAuth2).
+	Auth string `yaml:"auth"`
 	// PasswordEnv names the environment variable holding the password.
-	// Exactly one of PasswordEnv and PasswordFile is required.
+	// With auth password, exactly one of PasswordEnv and PasswordFile is
+	// required.
 	PasswordEnv string `yaml:"password_env"`
 	// PasswordFile is a file holding only the password; a trailing newline
 	// is removed. A relative path is resolved like DataDir in Load.
 	PasswordFile string `yaml:"password_file"`
 	// Password is the resolved secret. It is never printed.
 	Password string `yaml:"-"`
+	// OAuth2 gets the access tokens of auth xoauth2; not used otherwise.
+	OAuth2 OAuth2 `yaml:"oauth2"`
 	// Mailbox is the folder read; default INBOX.
 	Mailbox string `yaml:"mailbox"`
 	// IDLE says whether to wait for new mail with IMAP IDLE; default true.
@@ -414,14 +420,19 @@ type SMTP struct {
 	TLSInsecureSkipVerify bool `yaml:"tls_insecure_skip_verify"`
 	// Username is the login name; empty means no authentication.
 	Username string `yaml:"username"`
+	// Auth is how to log in: password (the default) or xoauth2 (an
+	// OAuth2 access token, configured in OAuth2; needs a Username).
+	Auth string `yaml:"auth"`
 	// PasswordEnv names the environment variable holding the password.
-	// With a Username, exactly one of PasswordEnv and PasswordFile is
-	// required.
+	// With a Username and auth password, exactly one of PasswordEnv and
+	// PasswordFile is required.
 	PasswordEnv string `yaml:"password_env"`
 	// PasswordFile is a file holding only the password.
 	PasswordFile string `yaml:"password_file"`
 	// Password is the resolved secret. It is never printed.
 	Password string `yaml:"-"`
+	// OAuth2 gets the access tokens of auth xoauth2; not used otherwise.
+	OAuth2 OAuth2 `yaml:"oauth2"`
 	// From is the sender, an RFC 5322 address with an optional display
 	// name, e.g. "Dział Reklamacji <reklamacje@example.com>". Required when
 	// Host is set.

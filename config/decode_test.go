@@ -59,7 +59,7 @@ imap:
 		{
 			name: "unknown key without a near match",
 			yaml: "imap:\n  colour: blue\n",
-			want: []string{"imap.colour: unknown key (line 2); fix: remove it or correct the spelling; the keys allowed in imap are host, port, security, tls_insecure_skip_verify, username, password_env, password_file, mailbox, idle, poll_interval, processed_keyword, move_to"},
+			want: []string{"imap.colour: unknown key (line 2); fix: remove it or correct the spelling; the keys allowed in imap are host, port, security, tls_insecure_skip_verify, username, auth, password_env, password_file, oauth2, mailbox, idle, poll_interval, processed_keyword, move_to"},
 		},
 		{
 			name: "unknown top-level key without a near match",

@@ -245,7 +245,12 @@ func (k *checker) imap(m *IMAP) {
 	if m.Username == "" {
 		k.add("imap.username", "is required", "set the login name of the claims mailbox, e.g. reklamacje@example.com")
 	}
-	m.Password, m.PasswordEnv, m.PasswordFile = k.secret("imap", m.PasswordEnv, m.PasswordFile)
+	switch k.auth("imap", &m.Auth) {
+	case AuthPassword:
+		m.Password, m.PasswordEnv, m.PasswordFile = k.secret("imap", m.PasswordEnv, m.PasswordFile)
+	case AuthXOAUTH2:
+		k.oauth2("imap", &m.OAuth2)
+	}
 
 	if strings.TrimSpace(m.Mailbox) == "" {
 		m.Mailbox = DefaultMailbox
@@ -309,12 +314,19 @@ func (k *checker) smtp(s *SMTP, own map[string]string) {
 		k.transport("smtp", s.Host, sec, s.TLSInsecureSkipVerify)
 	}
 	s.Username = strings.TrimSpace(s.Username)
-	if s.Username == "" {
+	switch auth := k.auth("smtp", &s.Auth); {
+	case auth == AuthXOAUTH2:
+		if s.Username == "" {
+			k.add("smtp.username", "is required with smtp.auth: xoauth2",
+				"set the address claimsd logs in and sends as, e.g. reklamacje@example.com")
+		}
+		k.oauth2("smtp", &s.OAuth2)
+	case auth == AuthPassword && s.Username == "":
 		if strings.TrimSpace(s.PasswordEnv) != "" || strings.TrimSpace(s.PasswordFile) != "" {
 			k.add("smtp.username", "is empty but a password source is set",
 				"set smtp.username, or remove smtp.password_env and smtp.password_file to send without authentication")
 		}
-	} else {
+	case auth == AuthPassword:
 		s.Password, s.PasswordEnv, s.PasswordFile = k.secret("smtp", s.PasswordEnv, s.PasswordFile)
 	}
 	s.From = strings.TrimSpace(s.From)

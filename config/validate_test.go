@@ -28,6 +28,13 @@ func TestValidationRules(t *testing.T) {
 		return m
 	}
 	staff := func(entries string) map[string]string { return map[string]string{"staff": entries} }
+	// xoauth2 logs in to IMAP with OAuth2 configured by the flow mapping
+	// oauth (without braces); /rt holds a refresh token.
+	xoauth2 := func(oauth string) map[string]string {
+		return map[string]string{"imap.auth": "xoauth2", "imap.oauth2": "{" + oauth + "}"}
+	}
+	const google = "provider: google, client_id: app, client_secret_env: CLAIMSD_OAUTH2_SECRET, refresh_token_file: /rt"
+	rt := map[string]string{"/rt": "1//refresh-Token-Secret\n"}
 
 	tests := []struct {
 		name  string
@@ -134,6 +141,57 @@ func TestValidationRules(t *testing.T) {
 			want: "imap.move_to: is blank; fix: name a folder, e.g. Processed, or remove imap.move_to"},
 		{name: "imap.move_to control characters", over: map[string]string{"imap.move_to": `"a\tb"`},
 			want: "imap.move_to: contains control characters; fix:"},
+
+		{name: "imap.auth unknown", over: map[string]string{"imap.auth": "oauth"},
+			want: `imap.auth: "oauth" is not a login method; fix: use password, or xoauth2 for an OAuth2 access token (Gmail, Microsoft 365)`},
+		{name: "imap.oauth2 neither provider nor token_url", over: xoauth2("client_id: app, refresh_token_file: /rt"), files: rt,
+			want: "imap.oauth2.token_url: is required without a provider; fix: set provider: google or provider: microsoft, or the token endpoint of your OAuth2 server"},
+		{name: "imap.oauth2.provider unknown", over: xoauth2("provider: yahoo, client_id: app, refresh_token_file: /rt"), files: rt,
+			want: `imap.oauth2.provider: "yahoo" is not a known provider; fix: use google, microsoft, or "" and set token_url and scopes`},
+		{name: "imap.oauth2.tenant missing for microsoft", over: xoauth2("provider: microsoft, client_id: app, refresh_token_file: /rt"), files: rt,
+			want: "imap.oauth2.tenant: is required with provider microsoft; fix: set the directory (tenant) id or domain"},
+		{name: "imap.oauth2.tenant invalid", over: xoauth2("provider: microsoft, tenant: contoso corp, client_id: app, refresh_token_file: /rt"), files: rt,
+			want: `imap.oauth2.tenant: "contoso corp" is not a tenant id or domain; fix: copy the Directory (tenant) ID`},
+		{name: "imap.oauth2.tenant for google", over: xoauth2(google + ", tenant: contoso.onmicrosoft.com"), files: rt,
+			env:  map[string]string{"CLAIMSD_OAUTH2_SECRET": "x"},
+			want: "imap.oauth2.tenant: is set but provider is not microsoft; fix: remove it, or set provider: microsoft"},
+		{name: "imap.oauth2.token_url plain http", over: xoauth2("token_url: http://auth.example.com/token, client_id: app, refresh_token_file: /rt"), files: rt,
+			want: `imap.oauth2.token_url: "http://auth.example.com/token" would send the client secret and refresh token unencrypted; fix: use https (http is allowed only for a loopback host)`},
+		{name: "imap.oauth2.token_url not a URL", over: xoauth2("token_url: auth.example.com/token, client_id: app, refresh_token_file: /rt"), files: rt,
+			want: `imap.oauth2.token_url: "auth.example.com/token" is not an http(s) URL; fix: write the full address of the token endpoint`},
+		{name: "imap.oauth2.scopes two in one", over: xoauth2(`provider: microsoft, tenant: organizations, scopes: ["IMAP.AccessAsUser.All offline_access"], client_id: app, refresh_token_file: /rt`), files: rt,
+			want: `imap.oauth2.scopes[0]: "IMAP.AccessAsUser.All offline_access" is not one scope; fix: write each scope as its own list entry`},
+		{name: "imap.oauth2.client_id required", over: xoauth2("provider: microsoft, tenant: organizations, refresh_token_file: /rt"), files: rt,
+			want: "imap.oauth2.client_id: is required; fix: copy the client (application) id"},
+		{name: "imap.oauth2 google without client secret", over: xoauth2("provider: google, client_id: app, refresh_token_file: /rt"), files: rt,
+			want: "imap.oauth2.client_secret_env: no client secret source is set; Google requires the client secret; fix: set imap.oauth2.client_secret_env to the name of an environment variable holding it"},
+		{name: "imap.oauth2 client secret both sources", over: xoauth2(google + ", client_secret_file: /cs"), files: rt,
+			env:  map[string]string{"CLAIMSD_OAUTH2_SECRET": "x"},
+			want: "imap.oauth2.client_secret_env: both client_secret_env and client_secret_file are set; fix: keep only one of imap.oauth2.client_secret_env and imap.oauth2.client_secret_file"},
+		{name: "imap.oauth2.client_secret_env not set", over: xoauth2(google), files: rt,
+			want: "imap.oauth2.client_secret_env: environment variable CLAIMSD_OAUTH2_SECRET is not set; fix: export it or use imap.oauth2.client_secret_file"},
+		{name: "imap.oauth2.client_secret_env holds the secret", over: xoauth2("provider: google, client_id: app, client_secret_env: GOCSPX-secret!, refresh_token_file: /rt"), files: rt,
+			want:    "imap.oauth2.client_secret_env: is not a valid environment variable name; fix: put the name of a variable here",
+			notWant: "GOCSPX"},
+		{name: "imap.oauth2.client_secret_file empty", over: xoauth2("provider: microsoft, tenant: organizations, client_id: app, client_secret_file: /cs, refresh_token_file: /rt"),
+			files: map[string]string{"/rt": "t", "/cs": ""},
+			want:  "imap.oauth2.client_secret_file: file /cs is empty; fix: write the client secret into it"},
+		{name: "imap.oauth2.refresh_token_file required", over: xoauth2("provider: microsoft, tenant: organizations, client_id: app"),
+			want: "imap.oauth2.refresh_token_file: is required; fix: authorise claimsd for the mailbox once, write the refresh token into a file"},
+		{name: "imap.oauth2.refresh_token_file missing", over: xoauth2("provider: microsoft, tenant: organizations, client_id: app, refresh_token_file: /nope"),
+			want: "imap.oauth2.refresh_token_file: file /nope does not exist; fix: create it containing only the refresh token, readable by the user claimsd runs as"},
+		{name: "imap.oauth2.refresh_token_file two lines", over: xoauth2("provider: microsoft, tenant: organizations, client_id: app, refresh_token_file: /rt"),
+			files: map[string]string{"/rt": "first-Refresh-Secret\nsecond\n"},
+			want:  "imap.oauth2.refresh_token_file: file /rt has more than one line; fix: put only the refresh token in it, on one line", notWant: "first-Refresh-Secret"},
+		{name: "imap.oauth2 problems in key order", over: xoauth2("provider: microsoft"),
+			want: "imap.oauth2.tenant: is required with provider microsoft; fix: set the directory (tenant) id or domain the application is registered in, e.g. example.onmicrosoft.com, or organizations for a multi-tenant application\n\timap.oauth2.client_id: is required"},
+		{name: "smtp.auth unknown", over: withSMTP(map[string]string{"smtp.auth": "cram-md5"}),
+			want: `smtp.auth: "cram-md5" is not a login method; fix: use password, or xoauth2`},
+		{name: "smtp xoauth2 without username", over: withSMTP(map[string]string{"smtp.username": del, "smtp.password_env": del, "smtp.auth": "xoauth2",
+			"smtp.oauth2": "{provider: microsoft, tenant: organizations, client_id: app, refresh_token_file: /rt}"}), files: rt,
+			want: "smtp.username: is required with smtp.auth: xoauth2; fix: set the address claimsd logs in and sends as, e.g. reklamacje@example.com"},
+		{name: "smtp.oauth2 checked with xoauth2", over: withSMTP(map[string]string{"smtp.auth": "xoauth2", "smtp.oauth2": "{provider: google, client_id: app, refresh_token_file: /rt}"}), files: rt,
+			want: "smtp.oauth2.client_secret_env: no client secret source is set; Google requires the client secret"},
 
 		{name: "smtp.host URL", over: withSMTP(map[string]string{"smtp.host": "smtp://smtp.example.com"}),
 			want: `smtp.host: "smtp://smtp.example.com" is a URL, not a host name; fix: write only the server name, e.g. smtp.example.com, and set smtp.port and smtp.security`},

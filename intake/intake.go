@@ -180,6 +180,10 @@ type spooled struct {
 	done    chan struct{}
 	parsed  *message.Parsed
 	parseEr error
+	// storeErr is set when writing an attachment or reading the spool
+	// failed: a fault of the disk, not of the message, so its group must
+	// fail and be delivered again rather than commit it as unparsable.
+	storeErr error
 }
 
 // Cursor implements mailbox.Sink.
@@ -347,15 +351,42 @@ func (in *Intake) spool(s *spooled, body io.Reader) error {
 }
 
 // parse reads the spooled message. Attachments go straight to their
-// content-addressed files.
+// content-addressed files; a failure to write one, or to read the spool
+// file, is noted in s.storeErr.
 func (in *Intake) parse(s *spooled) (*message.Parsed, error) {
-	var r io.Reader
+	var r io.Reader = bytes.NewReader(s.raw)
 	if s.file != nil {
-		r = io.NewSectionReader(s.file, 0, s.size)
-	} else {
-		r = bytes.NewReader(s.raw)
+		r = &storeErrReader{r: io.NewSectionReader(s.file, 0, s.size), s: s}
 	}
-	return message.Parse(r, in.db.Attachments())
+	return message.Parse(r, storeErrSink{blobs: in.db.Attachments(), s: s})
+}
+
+// storeErrSink records the first failure to store an attachment.
+type storeErrSink struct {
+	blobs *store.Blobs
+	s     *spooled
+}
+
+func (k storeErrSink) Put(r io.Reader) (int64, string, error) {
+	n, sum, err := k.blobs.Put(r)
+	if err != nil && k.s.storeErr == nil {
+		k.s.storeErr = fmt.Errorf("store attachment: %w", err)
+	}
+	return n, sum, err
+}
+
+// storeErrReader records the first failure to read the spool file.
+type storeErrReader struct {
+	r io.Reader
+	s *spooled
+}
+
+func (k *storeErrReader) Read(p []byte) (int, error) {
+	n, err := k.r.Read(p)
+	if err != nil && err != io.EOF && k.s.storeErr == nil {
+		k.s.storeErr = fmt.Errorf("read spooled message: %w", err)
+	}
+	return n, err
 }
 
 // close removes a spooled message's temp file, if it still has one.
@@ -406,6 +437,12 @@ func (in *Intake) commitGroup(g *group) {
 		<-g.prev.done
 		if g.prev.err != nil {
 			g.err = errEarlierGroup
+			return
+		}
+	}
+	for _, s := range g.msgs {
+		if s.storeErr != nil {
+			g.err = fmt.Errorf("uid %d: %w", s.src.UID, s.storeErr)
 			return
 		}
 	}

@@ -230,7 +230,7 @@ func (cn *conn) open(ctx context.Context, o *Options, h *imapclient.UnilateralDa
 		return fmt.Errorf("greeting: %w", err)
 	}
 	if cn.c.State() == imap.ConnStateNotAuthenticated {
-		if err := cn.login(o); err != nil {
+		if err := cn.login(ctx, o); err != nil {
 			return err
 		}
 	}
@@ -241,12 +241,16 @@ func (cn *conn) open(ctx context.Context, o *Options, h *imapclient.UnilateralDa
 	return nil
 }
 
-// login prefers AUTHENTICATE PLAIN and falls back to LOGIN. Errors name
-// the user, never the password.
-func (cn *conn) login(o *Options) error {
+// login prefers AUTHENTICATE PLAIN and falls back to LOGIN, or uses
+// XOAUTH2 when o.Tokens is set. Errors name the user, never the password
+// or token.
+func (cn *conn) login(ctx context.Context, o *Options) error {
 	caps := cn.c.Caps()
 	if caps == nil {
 		return errors.New("no CAPABILITY before login")
+	}
+	if o.Tokens != nil {
+		return cn.loginXOAUTH2(ctx, o, caps)
 	}
 	var err error
 	switch {
@@ -261,4 +265,35 @@ func (cn *conn) login(o *Options) error {
 		return fmt.Errorf("log in as %q: %w", o.Username, err)
 	}
 	return nil
+}
+
+// loginXOAUTH2 authenticates with an access token. A refused token is
+// rejected and, once, replaced by a fresh one on the same connection: a
+// cached token dies with its grant before it expires, and asking for a new
+// one is what finds out whether the grant itself is gone, which the
+// token's error then says.
+func (cn *conn) loginXOAUTH2(ctx context.Context, o *Options, caps imap.CapSet) error {
+	if !caps.Has(imap.AuthCap(mechXOAUTH2)) {
+		return fmt.Errorf("log in as %q: the server does not offer AUTH=XOAUTH2 (it offers %s)", o.Username, offeredAuth(caps))
+	}
+	for retried := false; ; retried = true {
+		token, err := o.Tokens.Token(ctx)
+		if err != nil {
+			return fmt.Errorf("log in as %q: getting an OAuth2 access token: %w", o.Username, err)
+		}
+		sc := &xoauth2Client{user: o.Username, token: token}
+		err = cn.c.Authenticate(sc)
+		if err == nil {
+			return nil
+		}
+		var refused *imap.Error
+		if !errors.As(err, &refused) {
+			// The connection failed, not the token.
+			return fmt.Errorf("log in as %q with XOAUTH2: %w", o.Username, err)
+		}
+		o.Tokens.Reject(token)
+		if retried {
+			return fmt.Errorf("log in as %q with XOAUTH2: %w%s", o.Username, err, sc.detail())
+		}
+	}
 }

@@ -31,8 +31,11 @@ type Options struct {
 	InsecureSkipVerify bool
 	Username           string
 	Password           string
-	Mailbox            string // e.g. "INBOX" (the default)
-	IDLE               bool   // use IDLE when the server offers it
+	// Tokens, when set, logs in with SASL XOAUTH2 (Gmail, Microsoft 365)
+	// and an access token from it instead of Password.
+	Tokens  TokenSource
+	Mailbox string // e.g. "INBOX" (the default)
+	IDLE    bool   // use IDLE when the server offers it
 	// PollInterval is how often to look for new mail when IDLE is off or
 	// missing; 0 means DefaultPollInterval.
 	PollInterval time.Duration

@@ -72,6 +72,15 @@ func Compose(it *store.OutboxItem) (*mail.Msg, error) {
 	setIdentity(m, it)
 	setThreading(m, it)
 	setAutomation(m, it)
+	if it.Purpose == PurposeReport {
+		// HTML with an inline chart and an attached workbook: nested
+		// multiparts that go-mail cannot write with a fixed boundary
+		// (report.go).
+		if err := setReportBody(m, it); err != nil {
+			return nil, fmt.Errorf("compose outbox item %d: %w", it.ID, err)
+		}
+		return m, nil
+	}
 	setBody(m, it)
 	return m, nil
 }

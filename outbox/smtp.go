@@ -33,10 +33,23 @@ type SMTPConfig struct {
 	Security           string
 	InsecureSkipVerify bool   // config allows it only for a loopback server
 	Username, Password string // empty Username: no AUTH
-	HeloName           string // optional; default the host name
+	// Tokens, when set, authenticates Username with AUTH XOAUTH2 (Gmail,
+	// Microsoft 365) and an access token from it instead of Password.
+	Tokens   TokenSource
+	HeloName string // optional; default the host name
 	// Timeout bounds connecting and each message's SMTP exchange;
 	// default 30s.
 	Timeout time.Duration
+}
+
+// TokenSource gives the OAuth2 access tokens SMTPConfig.Tokens logs in
+// with.
+type TokenSource interface {
+	// Token returns a valid access token, refreshing it when needed.
+	Token(ctx context.Context) (string, error)
+	// Reject says the server refused token, so that Token does not hand
+	// it out again.
+	Reject(token string)
 }
 
 // Security values of SMTPConfig.
@@ -51,8 +64,12 @@ const defaultSMTPTimeout = 30 * time.Second
 // String describes the configuration without the password, so that
 // printing or logging it never leaks the secret.
 func (c SMTPConfig) String() string {
-	return fmt.Sprintf("smtp://%s security=%s user=%q password=%s",
-		net.JoinHostPort(c.Host, strconv.Itoa(c.Port)), c.Security, c.Username, redacted(c.Password))
+	auth := "password=" + redacted(c.Password)
+	if c.Tokens != nil {
+		auth = "auth=xoauth2"
+	}
+	return fmt.Sprintf("smtp://%s security=%s user=%q %s",
+		net.JoinHostPort(c.Host, strconv.Itoa(c.Port)), c.Security, c.Username, auth)
 }
 
 // GoString keeps the password out of %#v.
@@ -189,14 +206,38 @@ type smtpConn struct {
 }
 
 // connect dials, greets, starts TLS and authenticates (go-mail's
-// DialWithContext does all of it).
+// DialWithContext does all of it). An XOAUTH2 token the server refuses is
+// rejected and, once, replaced by a fresh one on a new connection: a
+// cached token dies with its grant before it expires, and asking for a
+// new one is what finds out whether the grant itself is gone.
 func (s *SMTP) connect(ctx context.Context) (*smtpConn, error) {
 	op := "connecting to " + s.addr()
 	if err := ctx.Err(); err != nil {
 		return nil, &DeliveryError{Op: op, Err: err, class: classTemporary}
 	}
+	for retried := false; ; retried = true {
+		token, err := s.accessToken(ctx)
+		if err != nil {
+			return nil, tokenError(op, err)
+		}
+		c, de := s.dial(ctx, op, token)
+		if de == nil {
+			return c, nil
+		}
+		if token == "" || !authRefused(de.Code) {
+			return nil, de
+		}
+		s.cfg.Tokens.Reject(token)
+		if retried {
+			return nil, de
+		}
+	}
+}
+
+// dial makes one connection, logging in with token when it is set.
+func (s *SMTP) dial(ctx context.Context, op, token string) (*smtpConn, *DeliveryError) {
 	c := &smtpConn{}
-	opts, err := s.clientOptions(c.dialer(ctx, s.addr(), s.implicitTLS()))
+	opts, err := s.clientOptions(c.dialer(ctx, s.addr(), s.implicitTLS()), token)
 	if err != nil {
 		return nil, &DeliveryError{Op: op, Err: err, class: classConfig}
 	}
@@ -212,8 +253,37 @@ func (s *SMTP) connect(ctx context.Context) (*smtpConn, error) {
 	return c, nil
 }
 
-// clientOptions turns the configuration into go-mail options.
-func (s *SMTP) clientOptions(dial mail.DialContextFunc) ([]mail.Option, error) {
+// accessToken is the XOAUTH2 token to log in with, or "" when logging in
+// with a password or not at all.
+func (s *SMTP) accessToken(ctx context.Context) (string, error) {
+	if s.cfg.Tokens == nil || s.cfg.Username == "" {
+		return "", nil
+	}
+	return s.cfg.Tokens.Token(ctx)
+}
+
+// tokenError classifies a failure to get an access token: the network or
+// the provider's outage passes (the source's error says Temporary); a
+// refused credential waits, like a wrong password, until someone
+// authorises again.
+func tokenError(op string, err error) *DeliveryError {
+	class := classConfig
+	if isContextError(err) || isNetworkError(err) || saysTemporary(err) {
+		class = classTemporary
+	}
+	return &DeliveryError{Op: op, Err: fmt.Errorf("getting an OAuth2 access token: %w", err), class: class, lost: true}
+}
+
+// authRefused reports whether an SMTP reply code refuses the credentials
+// (RFC 4954 §6: 535 invalid, 534 too weak, 530 required, 538 encryption
+// required); Gmail and Microsoft answer a bad token with 535.
+func authRefused(code int) bool {
+	return code == 535 || code == 534 || code == 530 || code == 538
+}
+
+// clientOptions turns the configuration into go-mail options; token, when
+// set, is the XOAUTH2 access token.
+func (s *SMTP) clientOptions(dial mail.DialContextFunc, token string) ([]mail.Option, error) {
 	opts := []mail.Option{
 		mail.WithPort(s.cfg.Port),
 		mail.WithTimeout(s.cfg.Timeout),
@@ -238,7 +308,13 @@ func (s *SMTP) clientOptions(dial mail.DialContextFunc) ([]mail.Option, error) {
 	if s.cfg.HeloName != "" {
 		opts = append(opts, mail.WithHELO(s.cfg.HeloName))
 	}
-	if s.cfg.Username != "" {
+	switch {
+	case token != "":
+		// go-mail's XOAUTH2 takes the access token as the password and
+		// answers the server's error challenge with an empty response.
+		opts = append(opts, mail.WithSMTPAuth(mail.SMTPAuthXOAUTH2),
+			mail.WithUsername(s.cfg.Username), mail.WithPassword(token))
+	case s.cfg.Username != "":
 		opts = append(opts, mail.WithOpportunisticSMTPAuth(s.authMechanisms()...),
 			mail.WithUsername(s.cfg.Username), mail.WithPassword(s.cfg.Password))
 	}

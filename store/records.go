@@ -92,6 +92,18 @@ type Case struct {
 	// Classification says why category, remedy, priority and language
 	// are what they are, and the facts found in the complaint.
 	Classification *Classification `json:"classification,omitempty"`
+
+	// Restricted is set when the customer asked for erasure while a
+	// legal claim about the case was still possible (GDPR art. 17(3)(e)
+	// and 18; package privacy): the customer is a pseudonym, texts, raw
+	// mail and attachments are gone, and the case may serve only that
+	// claim. Lists and reports show it as restricted; the classifier
+	// never learns from it.
+	Restricted bool `json:"restricted,omitempty"`
+	// PurgedAt is when the case's personal data was removed for good (its
+	// retention period ended): only figures remain (dates, category,
+	// remedy, decision, product), so reports still count it.
+	PurgedAt time.Time `json:"purged_at,omitzero"`
 }
 
 // Classification is the classifier's result for a case, kept with its
@@ -169,6 +181,11 @@ type Message struct {
 	// Answer says what claimsd did automatically about this message: the
 	// acknowledgement it queued, or why it sent none.
 	Answer string `json:"answer,omitempty"`
+	// Redacted says why personal data was taken out of the message
+	// (RedactedErasure, RedactedRetention) and RedactedAt when: its raw
+	// message is gone, and the other fields hold what was kept.
+	Redacted   string    `json:"redacted,omitempty"`
+	RedactedAt time.Time `json:"redacted_at,omitzero"`
 }
 
 // Counter names kept in the store.

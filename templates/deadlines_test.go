@@ -387,7 +387,7 @@ func TestDeadlineMailsLanguage(t *testing.T) {
 // germanFiles is a complete German set of overrides: every mail, both parts.
 func germanFiles() map[string]string {
 	f := map[string]string{"ack.de.txt": validDEText, "ack.de.html": validDEHTML}
-	for _, name := range []string{nameReminder, nameEscalation, nameDigest, nameCustomerReminder, nameCloseNotice, nameAssignment} {
+	for _, name := range []string{nameReminder, nameEscalation, nameDigest, nameCustomerReminder, nameCloseNotice, nameAssignment, nameReport, nameCredential} {
 		f[name+".de.txt"] = `{{define "subject"}}Betreff{{end}}Guten Tag.` + "\n"
 		f[name+".de.html"] = "<!DOCTYPE html><html lang=\"de\"><p>Guten Tag.</p></html>\n"
 	}
@@ -475,7 +475,7 @@ func TestDeadlineOverrides(t *testing.T) {
 		{
 			name:    "unknown names are still rejected",
 			files:   map[string]string{"reminders.pl.txt": "x", "closenotice.en.html": "x"},
-			wantErr: []string{"2 problems", `"reminders.pl.txt"`, `"closenotice.en.html"`, "ack, assignment, close_notice, customer_reminder, digest, escalation, reminder"},
+			wantErr: []string{"2 problems", `"reminders.pl.txt"`, `"closenotice.en.html"`, "ack, assignment, close_notice, credential, customer_reminder, digest, escalation, reminder"},
 		},
 	}
 	for _, tt := range tests {

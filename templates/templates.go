@@ -15,6 +15,8 @@
 //	customer_reminder  CustomerReminderData  to the customer: we await your reply
 //	close_notice       CloseNoticeData       to the customer: case closed, no reply
 //	assignment         AssignmentData        to the specialist: a case is theirs now
+//	credential         CredentialData        to supervisors: a mail server refuses claimsd's OAuth2 credential
+//	report             ReportData            to supervisors: the weekly report (figures, chart, workbook)
 //
 // A text part may define its subject line with {{define "subject"}}…{{end}};
 // every mail but ack must (the caller builds the acknowledgement's subject
@@ -76,6 +78,8 @@ const (
 	nameCustomerReminder = "customer_reminder"
 	nameCloseNotice      = "close_notice"
 	nameAssignment       = "assignment"
+	nameCredential       = "credential"
+	nameReport           = "report"
 )
 
 // The deadlines a reminder may be about (ReminderData.Deadline).
@@ -334,6 +338,12 @@ func samples(name string) ([]any, bool) {
 			ReplyAddress: "reklamacje@example.com",
 		}
 		return []any{full, CloseNoticeData{CaseID: full.CaseID}}, true
+
+	case nameCredential:
+		return credentialSamples(), true
+
+	case nameReport:
+		return reportSamples(), true
 	}
 	return nil, false
 }

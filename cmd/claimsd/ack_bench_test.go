@@ -1,25 +1,23 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"io"
 	"log/slog"
 	"math/rand/v2"
 	"net"
-	"os"
 	"os/exec"
 	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
 	"github.com/claimsd/claimsd/internal/devmail"
 	"github.com/claimsd/claimsd/internal/mailtest"
+	"github.com/claimsd/claimsd/internal/reliability"
 	"github.com/claimsd/claimsd/message"
 	"github.com/claimsd/claimsd/outbox"
 	"github.com/claimsd/claimsd/store"
@@ -175,107 +173,6 @@ func BenchmarkOutboxThroughput(b *testing.B) {
 	b.ReportMetric(pf/gs, "postfix/gosmtp")
 }
 
-// crashRun is the outcome of one run of the SIGKILL test.
-type crashRun struct {
-	Missing    int // complaints without an acknowledgement in the customer's mailbox
-	Duplicates int // complaints with two acknowledgements under distinct Message-IDs
-	SameIDSent int // acknowledgements delivered again under the same Message-ID
-	Kills      int
-}
-
-// crashOnce delivers n complaints into the claims mailbox while the real
-// claimsd binary runs, kills it with SIGKILL at random moments (kills
-// times), restarts it, lets it finish, and counts what reached the
-// customer's mailbox.
-func crashOnce(tb testing.TB, bin string, n, kills int, r *rand.Rand) crashRun {
-	tb.Helper()
-	d, p := mailtest.StartMailStack(tb, stackDomain,
-		mailtest.User{Name: claimsUser, Password: claimsPass}, mailtest.User{Name: janUser, Password: janPass})
-	dir := tb.TempDir()
-	cfg := writeStackConfig(tb, dir, d, p.SubmissionPort, "")
-	logf, err := os.Create(filepath.Join(dir, "daemon.log"))
-	if err != nil {
-		tb.Fatal(err)
-	}
-	defer logf.Close()
-	start := func() *exec.Cmd {
-		cmd := exec.Command(bin, "--config", cfg, "run")
-		cmd.Stdout, cmd.Stderr = logf, logf
-		if err := cmd.Start(); err != nil {
-			tb.Fatal(err)
-		}
-		return cmd
-	}
-	cmd := start()
-	// Complaints arrive over about two seconds, in small batches.
-	fed := make(chan struct{})
-	go func() {
-		defer close(fed)
-		for i := 0; i < n; i += 10 {
-			var raws [][]byte
-			for j := i; j < min(i+10, n); j++ {
-				raws = append(raws, customerComplaint(j))
-			}
-			d.DeliverMaildir(tb, claimsUser, "INBOX", raws, time.Now())
-			time.Sleep(time.Duration(2000*10/n) * time.Millisecond)
-		}
-	}()
-	for range kills {
-		time.Sleep(time.Duration(r.IntN(2500)) * time.Millisecond)
-		cmd.Process.Signal(syscall.SIGKILL)
-		cmd.Wait()
-		cmd = start()
-	}
-	<-fed
-	jan := imapLogin(tb, d.Addr, janUser, janPass)
-	defer jan.Close()
-	deadline := time.Now().Add(2 * time.Minute)
-	for inboxCount(tb, jan) < uint32(n) && time.Now().Before(deadline) {
-		time.Sleep(100 * time.Millisecond)
-	}
-	// Anything still on its way (or sent twice) lands before we count.
-	time.Sleep(2 * time.Second)
-	p.WaitQueueEmpty(tb, time.Minute)
-	cmd.Process.Signal(syscall.SIGTERM)
-	cmd.Wait()
-
-	byComplaint := map[string]map[string]int{} // complaint id -> ack Message-ID -> copies
-	for _, m := range mailboxMessages(tb, d, janUser, janPass) {
-		if len(m.InReplyTo) == 0 {
-			continue
-		}
-		ids := byComplaint[m.InReplyTo[0]]
-		if ids == nil {
-			ids = map[string]int{}
-			byComplaint[m.InReplyTo[0]] = ids
-		}
-		ids[m.MessageID]++
-	}
-	out := crashRun{Kills: kills}
-	for i := range n {
-		ids := byComplaint[fmt.Sprintf("complaint-%d@example.test", i)]
-		switch {
-		case len(ids) == 0:
-			out.Missing++
-		case len(ids) > 1:
-			out.Duplicates++
-		}
-		for _, copies := range ids {
-			out.SameIDSent += copies - 1
-		}
-	}
-	if out.Missing > 0 || out.Duplicates > 0 {
-		log, _ := os.ReadFile(logf.Name())
-		tb.Logf("daemon log:\n%s", tailLines(string(log), 40))
-	}
-	return out
-}
-
-func tailLines(s string, n int) string {
-	lines := strings.Split(strings.TrimRight(s, "\n"), "\n")
-	return strings.Join(lines[max(0, len(lines)-n):], "\n")
-}
-
 func buildBinary(tb testing.TB) string {
 	tb.Helper()
 	bin := filepath.Join(tb.TempDir(), "claimsd")
@@ -285,46 +182,29 @@ func buildBinary(tb testing.TB) string {
 	return bin
 }
 
-// TestSIGKILLLosesNoAcknowledgement is the short form of
-// BenchmarkSIGKILL: two runs of 40 complaints with two kills each.
-func TestSIGKILLLosesNoAcknowledgement(t *testing.T) {
-	if testing.Short() {
-		t.Skip("builds the binary and runs the mail stack several times")
-	}
-	bin := buildBinary(t)
-	r := rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), 7))
-	for run := range 2 {
-		got := crashOnce(t, bin, 40, 2, r)
-		if got.Missing != 0 || got.Duplicates != 0 {
-			t.Errorf("run %d: %+v", run, got)
-		}
-		t.Logf("run %d: %+v", run, got)
-	}
-}
-
-// BenchmarkSIGKILL runs the crash test the issue asks for: each iteration
-// is one run of 200 complaints with the daemon killed by SIGKILL at three
-// random moments. It reports totals over all runs.
+// BenchmarkSIGKILL runs the crash round of the reliability suite
+// (internal/reliability): each iteration is one run of 200 complaints with
+// the daemon killed by SIGKILL at three random moments. It reports totals
+// over all runs. The suite itself (TestReliability, short in go test ./...,
+// long in make reliability) checks the same rounds case by case.
 // Run: go test -run '^$' -bench SIGKILL -benchtime 20x ./cmd/claimsd
 func BenchmarkSIGKILL(b *testing.B) {
 	bin := buildBinary(b)
 	r := rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), 11))
-	var total crashRun
+	var total reliability.CrashResult
 	runs := 0
 	for b.Loop() {
-		got := crashOnce(b, bin, 200, 3, r)
-		total.Missing += got.Missing
-		total.Duplicates += got.Duplicates
-		total.SameIDSent += got.SameIDSent
+		got := reliability.CrashRound(b, bin, 200, 3, r)
+		total.AcksMissing += got.AcksMissing
+		total.AcksDuplicated += got.AcksDuplicated
+		total.SameIDResent += got.SameIDResent
 		total.Kills += got.Kills
 		runs++
 	}
 	b.ReportMetric(float64(runs), "runs")
 	b.ReportMetric(float64(total.Kills), "kills")
-	b.ReportMetric(float64(total.Missing), "missing-acks")
-	b.ReportMetric(float64(total.Duplicates), "duplicate-acks")
-	b.ReportMetric(float64(total.SameIDSent), "same-id-resends")
-	var buf bytes.Buffer
-	fmt.Fprintf(&buf, "%+v", total)
-	b.Log(buf.String())
+	b.ReportMetric(float64(total.AcksMissing), "missing-acks")
+	b.ReportMetric(float64(total.AcksDuplicated), "duplicate-acks")
+	b.ReportMetric(float64(total.SameIDResent), "same-id-resends")
+	b.Logf("%+v", total)
 }

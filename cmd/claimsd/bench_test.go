@@ -53,7 +53,7 @@ func BenchmarkIntakeVsRawFetch(b *testing.B) {
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	ctx := context.Background()
 	// Warm Dovecot's index and the page cache once, so neither side pays for it.
-	if _, _, err := mailbox.FetchAllRaw(ctx, mailboxOptions(benchConfig(b, d, user, pass).IMAP)); err != nil {
+	if _, _, err := mailbox.FetchAllRaw(ctx, mailboxOptions(benchConfig(b, d, user, pass).IMAP, nil)); err != nil {
 		b.Fatal(err)
 	}
 	var rawDur, intakeDur time.Duration
@@ -61,7 +61,7 @@ func BenchmarkIntakeVsRawFetch(b *testing.B) {
 	for b.Loop() {
 		cfg := benchConfig(b, d, user, pass)
 		start := time.Now()
-		got, _, err := mailbox.FetchAllRaw(ctx, mailboxOptions(cfg.IMAP))
+		got, _, err := mailbox.FetchAllRaw(ctx, mailboxOptions(cfg.IMAP, nil))
 		rawDur += time.Since(start)
 		if err != nil || got != n {
 			b.Fatalf("raw fetch: %d messages, %v", got, err)

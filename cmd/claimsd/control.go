@@ -237,6 +237,10 @@ func startControl(path string, r storeReader, log *slog.Logger) (*control, error
 		v, err := r.Stats(req.Context())
 		reply(w, v, err)
 	})
+	mux.HandleFunc("GET /v1/backup", r.serveBackup) // ops.go
+	mux.HandleFunc("GET /v1/report", r.serveReport) // report.go
+	mux.HandleFunc("GET /v1/verify", r.serveVerify)
+	registerGDPR(mux, r, log) // gdpr.go: /v1/gdpr/...
 	c := &control{srv: &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}, path: path}
 	go func() {
 		if err := c.srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {

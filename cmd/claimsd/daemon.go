@@ -51,6 +51,8 @@ type daemon struct {
 	// background are further jobs serve runs beside the watcher (metrics,
 	// weekly report, retention); each returns when ctx ends.
 	background []func(context.Context) error
+	// healthChecks are run by /healthz; each error names what fails.
+	healthChecks []func(now time.Time) error
 }
 
 // addressBook answers the classifier's who-is-who from the configuration.
@@ -71,7 +73,9 @@ func newLogger(c config.Log, w io.Writer) *slog.Logger {
 	return slog.New(slog.NewTextHandler(w, opts))
 }
 
-func mailboxOptions(c config.IMAP) mailbox.Options {
+// mailboxOptions are the watcher's options; tokens, for imap.auth
+// xoauth2, gives the access tokens it logs in with.
+func mailboxOptions(c config.IMAP, tokens mailbox.TokenSource) mailbox.Options {
 	return mailbox.Options{
 		Host:               c.Host,
 		Port:               c.Port,
@@ -79,6 +83,7 @@ func mailboxOptions(c config.IMAP) mailbox.Options {
 		InsecureSkipVerify: c.TLSInsecureSkipVerify,
 		Username:           c.Username,
 		Password:           c.Password,
+		Tokens:             tokens,
 		Mailbox:            c.Mailbox,
 		IDLE:               c.UseIDLE(),
 		PollInterval:       c.PollInterval.Duration,
@@ -168,8 +173,14 @@ func openDaemon(cfg *config.Config, log *slog.Logger, now func() time.Time) (*da
 		},
 	}, log)
 	d := &daemon{cfg: cfg, log: log, db: db, policy: policy, now: now, learner: learner}
+	creds, err := newCredentials(cfg, db, resp, d.wakeSender, log.With("component", "oauth2"), now)
+	if err != nil {
+		db.Close()
+		return nil, err
+	}
+	d.healthChecks = append(d.healthChecks, creds.checks()...)
 	if cfg.SMTP.Host != "" {
-		d.sender = outbox.NewSender(db, outbox.NewSMTP(smtpConfig(cfg.SMTP)), outbox.SenderConfig{
+		d.sender = outbox.NewSender(db, outbox.NewSMTP(smtpConfig(cfg.SMTP, creds.smtpTokens())), outbox.SenderConfig{
 			RetryInitial: cfg.Outbox.RetryInitial.Duration,
 			RetryMax:     cfg.Outbox.RetryMax.Duration,
 			GiveUpAfter:  cfg.Outbox.GiveUpAfter.Duration,
@@ -201,10 +212,10 @@ func openDaemon(cfg *config.Config, log *slog.Logger, now func() time.Time) (*da
 		},
 	}
 	d.intake = intake.New(db, set, log, now)
-	d.watcher = mailbox.NewWatcher(mailboxOptions(cfg.IMAP), d.intake, log.With("mailbox", cfg.IMAP.Mailbox))
+	d.watcher = mailbox.NewWatcher(mailboxOptions(cfg.IMAP, creds.imapTokens()), d.intake, log.With("mailbox", cfg.IMAP.Mailbox))
 	if sentFolder != "" {
 		// Its own intake: an Intake belongs to one watcher's goroutine.
-		opts := mailboxOptions(cfg.IMAP)
+		opts := mailboxOptions(cfg.IMAP, creds.imapTokens())
 		opts.Mailbox, opts.MoveTo = sentFolder, ""
 		d.sentWatcher = mailbox.NewWatcher(opts, intake.New(db, set, log, now), log.With("mailbox", sentFolder))
 	}
@@ -380,7 +391,7 @@ func findSentFolder(cfg *config.Config, log *slog.Logger) (string, error) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	name, err := mailbox.FindSpecialUse(ctx, mailboxOptions(cfg.IMAP), imap.MailboxAttrSent)
+	name, err := mailbox.FindSpecialUse(ctx, mailboxOptions(cfg.IMAP, startupTokens(cfg.IMAP, log)), imap.MailboxAttrSent)
 	if err != nil {
 		return "", fmt.Errorf("answering.shared_mailbox: find the Sent folder: %w (set answering.sent_folder to skip the lookup)", err)
 	}
@@ -424,7 +435,9 @@ func senderAddress(cfg *config.Config) message.Address {
 	return message.Address{Addr: cfg.ClaimsAddress}
 }
 
-func smtpConfig(c config.SMTP) outbox.SMTPConfig {
+// smtpConfig is the transport's configuration; tokens, for smtp.auth
+// xoauth2, gives the access tokens it logs in with.
+func smtpConfig(c config.SMTP, tokens outbox.TokenSource) outbox.SMTPConfig {
 	return outbox.SMTPConfig{
 		Host:               c.Host,
 		Port:               c.Port,
@@ -432,6 +445,7 @@ func smtpConfig(c config.SMTP) outbox.SMTPConfig {
 		InsecureSkipVerify: c.TLSInsecureSkipVerify,
 		Username:           c.Username,
 		Password:           c.Password,
+		Tokens:             tokens,
 	}
 }
 

@@ -37,12 +37,20 @@ Commands:
                                    outgoing mail and its delivery state
   outbox show ID                   one outgoing mail as it is sent (headers and body)
   outbox retry ID                  send a failed, bounced or suppressed mail again now
-  classifier eval DIR [--json] [--rules FILE] [--train DIR]
+  classifier eval DIR [--json] [--misses] [--rules FILE] [--train DIR]
                                    score the classifier on labelled .eml files (X-Expected-* headers)
   classifier train DIR [--reset] [--dry-run]
                                    teach the stored model from labelled .eml files (category and remedy)
   classifier rules                 print the built-in classifier rules (a start for classifier.rules_file)
+  report [--from DATE --to DATE] [--format text|csv|xlsx|json] [--out FILE] [--lang pl|en]
+                                   cases opened, closed and answered on time, backlog, breakdowns (default: last full week)
   stats [--json]                   counters and mailbox state
+  gdpr export EMAIL [--out FILE]   everything held about a person, in one zip (index.json, summary.txt, mail, attachments)
+  gdpr erase EMAIL [--dry-run] [--json]
+                                   erase or restrict a person's data, with an audit record (daemon stopped; dry run any time)
+  gdpr retention [--dry-run] [--now RFC3339] [--json]
+                                   purge closed cases past retention.years now and compact (daemon stopped; dry run any time)
+  gdpr audit [--json]              erasures and retention runs (the address only as a keyed hash)
   config check                     validate the configuration
   config example                   print a complete example configuration
   demo [--serve]                   run the whole flow on an in-process IMAP and SMTP server

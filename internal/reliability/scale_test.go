@@ -1,0 +1,143 @@
+package reliability_test
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/claimsd/claimsd/config"
+	"github.com/claimsd/claimsd/deadline"
+	"github.com/claimsd/claimsd/internal/benchdata"
+	"github.com/claimsd/claimsd/internal/mailtest"
+	"github.com/claimsd/claimsd/internal/reliability"
+	"github.com/claimsd/claimsd/mailbox"
+	"github.com/claimsd/claimsd/store"
+)
+
+// scale: a backlog of waiting mail against the raw fetch of the same
+// mailbox, and a store of many cases: the deadline tick, `cases list`,
+// memory.
+func (s *suite) scale(t *testing.T) {
+	d := mailtest.StartDovecot(t, reliability.StackUsers()...)
+	t.Run("Backlog", func(t *testing.T) { s.backlog(t, d) })
+	t.Run("Store", func(t *testing.T) { s.bigStore(t, d) })
+}
+
+var summaryRe = regexp.MustCompile(`fetched (\d+), committed (\d+), new cases (\d+)`)
+
+func (s *suite) backlog(t *testing.T, d *mailtest.Dovecot) {
+	n := sizes.Backlog
+	sc := fmt.Sprintf("scale: backlog of %d", n)
+	r := rand.New(rand.NewPCG(1, 2))
+	raws := make([][]byte, n)
+	for i := range raws {
+		raws[i] = mailtest.Complaint(i, r)
+	}
+	// Received now, so that intake also writes their acknowledgements.
+	d.DeliverMaildir(t, reliability.ClaimsUser, "INBOX", raws, time.Now())
+	dir := t.TempDir()
+	cfg := reliability.Config{DataDir: filepath.Join(dir, "data"), IMAPPort: d.IMAPPort,
+		IMAPUser: reliability.ClaimsUser, IMAPPassword: reliability.ClaimsPass, LogLevel: "warn"}.Write(t, dir)
+	opts := mailbox.Options{Host: "127.0.0.1", Port: d.IMAPPort, Security: mailbox.SecurityNone,
+		Username: reliability.ClaimsUser, Password: reliability.ClaimsPass}
+	ctx := context.Background()
+	// Warm Dovecot's index and the page cache once, so neither side pays.
+	if _, _, err := mailbox.FetchAllRaw(ctx, opts); err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	got, _, err := mailbox.FetchAllRaw(ctx, opts)
+	rawDur := time.Since(start)
+	if err != nil || got != n {
+		t.Fatalf("raw fetch: %d of %d, %v", got, n, err)
+	}
+	run := reliability.MustExec(t, s.bin, cfg, "run", "--once")
+	m := summaryRe.FindStringSubmatch(run.Stdout)
+	committed := 0
+	if m != nil {
+		committed, _ = strconv.Atoi(m[2])
+	}
+	s.report.Check(t, sc, "committed by `run --once`", committed, fmt.Sprint(n), committed == n)
+	rawRate, rate := float64(n)/rawDur.Seconds(), float64(n)/run.Took.Seconds()
+	caveat := ""
+	if raceEnabled {
+		caveat = " (raw fetch in a -race test binary: slowed)"
+	}
+	s.report.Note(sc, "intake rate, `run --once` with acknowledgements (msg/s)", rate, "≥ 1,000", rate >= 1000)
+	s.report.Note(sc, "raw UID FETCH 1:* BODY.PEEK[] (msg/s)"+caveat, rawRate, "", true)
+	s.report.Note(sc, "intake / raw fetch", rate/rawRate, "", true)
+	s.report.Check(t, sc, "peak RSS of `run --once`", fmt.Sprintf("%.1f MB", float64(run.PeakRSS)/(1<<20)), fmt.Sprintf("≤ %d MB", maxRSS>>20), run.PeakRSS <= maxRSS)
+	list, bytes := reliability.ExecCounting(t, s.bin, cfg, "cases", "list")
+	s.report.Note(sc, fmt.Sprintf("`cases list` of %d cases: time, peak RSS", n), fmt.Sprintf("%v, %.1f MB (%d KB printed)", list.Took.Round(time.Millisecond), float64(list.PeakRSS)/(1<<20), bytes>>10), "", true)
+}
+
+func (s *suite) bigStore(t *testing.T, d *mailtest.Dovecot) {
+	n, due := sizes.Cases, sizes.CasesDue
+	sc := fmt.Sprintf("scale: store of %d cases", n)
+	dir := t.TempDir()
+	// An empty mailbox: only the store is measured.
+	cfgPath := reliability.Config{DataDir: filepath.Join(dir, "data"), IMAPPort: d.IMAPPort,
+		IMAPUser: reliability.JanUser, IMAPPassword: reliability.JanPass, LogLevel: "warn"}.Write(t, dir)
+	cfg, err := config.Load(cfgPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// claimsd's default deadlines, as the daemon builds them from cfg.
+	policy := deadline.DefaultPolicy(cfg.Location)
+	for _, b := range cfg.Reminders.LegalBefore {
+		policy.LegalBefore = append(policy.LegalBefore, b.Duration)
+	}
+	for _, b := range cfg.Reminders.FirstAnswerBefore {
+		policy.FirstAnswerBefore = append(policy.FirstAnswerBefore, b.Duration)
+	}
+	policy.CustomerAfter = cfg.Reminders.CustomerAfter.Duration
+	now := time.Date(2026, 12, 3, 10, 0, 0, 0, cfg.Location)
+	db, err := store.Open(cfg.DataDir, store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	if err := benchdata.FillCases(db, policy, n, due, now); err != nil {
+		db.Close()
+		t.Fatal(err)
+	}
+	db.Close()
+	s.report.Note(sc, "filling the store", time.Since(start).Round(100*time.Millisecond), "", true)
+
+	run := reliability.MustExec(t, s.bin, cfgPath, "run", "--once", "--now", now.Format(time.RFC3339))
+	var casesDue, events int
+	if m := regexp.MustCompile(`deadlines: (\d+) cases due, (\d+) events`).FindStringSubmatch(run.Stdout); m != nil {
+		casesDue, _ = strconv.Atoi(m[1])
+		events, _ = strconv.Atoi(m[2])
+	}
+	s.report.Check(t, sc, "cases the tick found due", fmt.Sprintf("%d (%d events)", casesDue, events), fmt.Sprint(due), casesDue == due)
+	s.report.Note(sc, "`run --once` with the tick: time", run.Took.Round(time.Millisecond), "≤ 1s", run.Took <= time.Second)
+	s.report.Check(t, sc, "`run --once` with the tick: peak RSS", fmt.Sprintf("%.1f MB", float64(run.PeakRSS)/(1<<20)), "≤ 256 MB", run.PeakRSS <= 256<<20)
+	for _, cmd := range []struct {
+		what string
+		args []string
+	}{
+		{"`cases list --overdue`", []string{"cases", "list", "--overdue", "--now", now.Format(time.RFC3339)}},
+		{"`cases list` (all)", []string{"cases", "list"}},
+	} {
+		r, bytes := reliability.ExecCounting(t, s.bin, cfgPath, cmd.args...)
+		what := cmd.what
+		if r.Err != nil {
+			s.report.Check(t, sc, what, clip(firstLine(r.Stderr), 60), "works", false)
+			continue
+		}
+		s.report.Note(sc, what+": time, peak RSS", fmt.Sprintf("%v, %.0f MB (%d MB printed)", r.Took.Round(time.Millisecond), float64(r.PeakRSS)/(1<<20), bytes>>20), "", true)
+	}
+	rep := reliability.Exec(t, s.bin, cfgPath, "report")
+	if rep.Err != nil && strings.Contains(rep.Stderr, "not implemented") {
+		s.report.Note(sc, "`report` time", "not implemented yet", "", true)
+	} else {
+		s.report.Note(sc, "`report` time, peak RSS", fmt.Sprintf("%v, %.0f MB (%s)", rep.Took.Round(time.Millisecond), float64(rep.PeakRSS)/(1<<20), exitText(rep.Err)), "", true)
+	}
+}
