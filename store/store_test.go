@@ -295,3 +295,39 @@ func TestMigratesFromSchema1(t *testing.T) {
 		return nil
 	})
 }
+
+// TestForEachCase walks every case once, in id order, and stops at fn's
+// error.
+func TestForEachCase(t *testing.T) {
+	db, err := Open(t.TempDir(), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	err = db.Update(func(tx *Tx) error {
+		for _, id := range []string{"CLM-2026-000002", "CLM-2026-000001", "CLM-2026-000003"} {
+			if err := tx.PutCase(&Case{ID: id, Status: StatusOpen}); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var seen []string
+	stop := errors.New("stop")
+	db.View(func(tx *Tx) error {
+		if err := tx.ForEachCase(func(c Case) error { seen = append(seen, c.ID); return nil }); err != nil {
+			t.Error(err)
+		}
+		n := 0
+		if err := tx.ForEachCase(func(Case) error { n++; return stop }); !errors.Is(err, stop) || n != 1 {
+			t.Errorf("stop: err %v after %d", err, n)
+		}
+		return nil
+	})
+	if strings.Join(seen, ",") != "CLM-2026-000001,CLM-2026-000002,CLM-2026-000003" {
+		t.Errorf("seen %v", seen)
+	}
+}

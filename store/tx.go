@@ -462,6 +462,19 @@ func (t *Tx) ListCases(f CaseFilter) ([]Case, error) {
 	return out, nil
 }
 
+// ForEachCase calls fn with every case in id order, decoding one at a
+// time, so that whole-store reads (reports) hold one case rather than all
+// of them. An error from fn stops the walk and is returned.
+func (t *Tx) ForEachCase(fn func(Case) error) error {
+	return t.b(bCases).ForEach(func(k, v []byte) error {
+		var c Case
+		if err := json.Unmarshal(v, &c); err != nil {
+			return fmt.Errorf("decode case %s: %w", k, err)
+		}
+		return fn(c)
+	})
+}
+
 // MessageFilter selects messages kept outside cases.
 type MessageFilter struct {
 	Unfiled     bool // messages that belong to no case

@@ -73,14 +73,16 @@ func (c *cli) run(args []string) error {
 	if !*once {
 		return d.serve(c.ctx)
 	}
-	st, err := d.watcher.RunOnce(c.ctx)
-	if err != nil {
-		return fmt.Errorf("run once: %w", err)
-	}
-	if d.sentWatcher != nil {
+	// A mailbox that cannot be read does not stop the deadlines and the
+	// outbox: reminders and the mail about a refused credential still go
+	// out. Its error is returned at the end.
+	st, mailErr := d.watcher.RunOnce(c.ctx)
+	if mailErr != nil {
+		mailErr = fmt.Errorf("run once: %w", mailErr)
+	} else if d.sentWatcher != nil {
 		sent, err := d.sentWatcher.RunOnce(c.ctx)
 		if err != nil {
-			return fmt.Errorf("run once (Sent folder): %w", err)
+			mailErr = fmt.Errorf("run once (Sent folder): %w", err)
 		}
 		fmt.Fprintf(c.stdout, "sent folder: fetched %d\n", sent.Fetched)
 	}
@@ -92,8 +94,17 @@ func (c *cli) run(args []string) error {
 		return fmt.Errorf("deadlines: %w", err)
 	}
 	fmt.Fprintf(c.stdout, "deadlines: %d cases due, %d events, %d digests\n", ts.Cases, ts.Events, ts.Digests)
+	weekly, err := d.newWeeklyReport()
+	if err != nil {
+		return err
+	}
+	if weekly != nil {
+		if _, err := weekly.tick(c.ctx, now()); err != nil {
+			return fmt.Errorf("weekly report: %w", err)
+		}
+	}
 	if d.sender == nil {
-		return nil
+		return mailErr
 	}
 	if err := d.sender.Recover(); err != nil {
 		return fmt.Errorf("outbox: %w", err)
@@ -103,7 +114,7 @@ func (c *cli) run(args []string) error {
 	if err != nil {
 		return fmt.Errorf("outbox: %w", err)
 	}
-	return nil
+	return mailErr
 }
 
 // openReader asks the running daemon, or reads the file itself when no

@@ -71,8 +71,11 @@ func TestDeadlinesTimeTravel(t *testing.T) {
 	piotr := subjects(piotrUser, piotrPass)
 	var escalations, digests int
 	digestDays := map[string]bool{}
+	var reports []string
 	for _, s := range piotr {
 		switch {
+		case strings.HasPrefix(s, "Raport reklamacji: "):
+			reports = append(reports, s)
 		case strings.Contains(s, "Eskalacja: termin ustawowy 7 grudnia 2026 r."):
 			escalations++
 		case strings.HasPrefix(s, "Reklamacje: "):
@@ -90,6 +93,12 @@ func TestDeadlinesTimeTravel(t *testing.T) {
 	// to the last step (8 Dec): 10.
 	if escalations != 1 || digests != 10 {
 		t.Errorf("supervisor: %d escalations, %d digests; want 1 and 10:\n%s", escalations, digests, strings.Join(piotr, "\n"))
+	}
+	// The weekly report of each week that ended on a Monday 07:00 slot
+	// the runs passed, once (`run --once` sends it too).
+	wantReports := "Raport reklamacji: 23 listopada 2026 r. – 29 listopada 2026 r.\nRaport reklamacji: 30 listopada 2026 r. – 6 grudnia 2026 r."
+	if strings.Join(reports, "\n") != wantReports {
+		t.Errorf("weekly reports:\n%s\nwant:\n%s", strings.Join(reports, "\n"), wantReports)
 	}
 	if !strings.Contains(strings.Join(piotr, "\n"), "Reklamacje: 1 po terminie, 0 zagrożonych (8 grudnia 2026 r.)") {
 		t.Errorf("last digest does not report the case overdue:\n%s", strings.Join(piotr, "\n"))

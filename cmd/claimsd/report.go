@@ -55,6 +55,9 @@ func (c *cli) report(args []string) error {
 	default:
 		return usageErr("report: --format %q: want text, csv, xlsx or json", *format)
 	}
+	if *lang != "" && *lang != "pl" && *lang != "en" {
+		return usageErr("report: --lang %q: want pl or en", *lang)
+	}
 	if *format == formatXLSX && *out == "" && isTerminal(c.stdout) {
 		return usageErr("report: --format xlsx writes a workbook: give --out FILE (or redirect standard output)")
 	}
@@ -148,7 +151,10 @@ func (c *cli) reportFigures(cfg *config.Config, p report.Period, now time.Time, 
 		}
 		return computeReport(sr.db, set, p, now)
 	}
-	return askReport(c.ctx, cfg.SocketPath(), p, now)
+	f, err := askReport(c.ctx, cfg.SocketPath(), p, now)
+	// JSON kept the offset but not the zone's name, which the text shows.
+	f.AsOf = f.AsOf.In(cfg.Location)
+	return f, err
 }
 
 // askReport gets the figures from the daemon (GET /v1/report). Reading
@@ -215,15 +221,10 @@ func (r storeReader) serveReport(w http.ResponseWriter, req *http.Request) {
 func computeReport(db *store.DB, set report.Settings, p report.Period, now time.Time) (report.Figures, error) {
 	var cases []report.Case
 	err := db.View(func(tx *store.Tx) error {
-		all, err := tx.ListCases(store.CaseFilter{})
-		if err != nil {
-			return err
-		}
-		cases = make([]report.Case, len(all))
-		for i, c := range all {
-			cases[i] = report.FromStore(c)
-		}
-		return nil
+		return tx.ForEachCase(func(c store.Case) error {
+			cases = append(cases, report.FromStore(c))
+			return nil
+		})
 	})
 	if err != nil {
 		return report.Figures{}, fmt.Errorf("read cases for the report: %w", err)
