@@ -10,6 +10,7 @@ import (
 	"time"
 
 	gomessage "github.com/emersion/go-message"
+	"github.com/wneessen/go-mail"
 	"github.com/xuri/excelize/v2"
 
 	"github.com/claimsd/claimsd/calendar"
@@ -244,5 +245,30 @@ func TestReportMailWithDamagedBlob(t *testing.T) {
 	errs := (&SMTP{cfg: SMTPConfig{Host: "127.0.0.1", Port: 1, Security: SecurityNone}}).Deliver(t.Context(), []store.OutboxItem{it})
 	if !IsConfigError(errs[0]) {
 		t.Errorf("lost workbook: %v is not a configuration error", errs[0])
+	}
+}
+
+// TestGoMailRepeatsFixedBoundary documents why the report body is built
+// with go-message: go-mail (v0.8.1) gives the boundary of WithBoundary to
+// every nested multipart, so the inner ones end the outer. If this fails
+// after an upgrade, go-mail has fixed it and setReportBody may go.
+func TestGoMailRepeatsFixedBoundary(t *testing.T) {
+	dir := t.TempDir()
+	png, xlsx := dir+"/chart.png", dir+"/book.xlsx"
+	os.WriteFile(png, []byte("png"), 0o600)
+	os.WriteFile(xlsx, []byte("xlsx"), 0o600)
+	m := mail.NewMsg(mail.WithBoundary("FIXED"))
+	m.From("a@example.com")
+	m.To("b@example.com")
+	m.SetBodyString(mail.TypeTextPlain, "text")
+	m.AddAlternativeString(mail.TypeTextHTML, "<p>html</p>")
+	m.EmbedFile(png)
+	m.AttachFile(xlsx)
+	var b bytes.Buffer
+	if _, err := m.WriteTo(&b); err != nil {
+		t.Fatal(err)
+	}
+	if n := strings.Count(b.String(), "boundary=FIXED"); n != 3 {
+		t.Errorf("go-mail now writes boundary=FIXED %d times (v0.8.1: 3, once per nested multipart): it may nest correctly now; see setReportBody", n)
 	}
 }

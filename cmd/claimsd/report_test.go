@@ -199,6 +199,7 @@ func TestReportCommandErrors(t *testing.T) {
 		{[]string{"--from", "2026-03-08", "--to", "2026-03-02"}, 2, "ends (2026-03-02) before it starts (2026-03-08)"},
 		{[]string{"--now", "Monday"}, 2, "want RFC 3339"},
 		{[]string{"2026-03-02"}, 2, "unexpected argument"},
+		{[]string{"--lang", "de"}, 2, `--lang "de": want pl or en`},
 		{[]string{"--format", "csv", "--out", filepath.Join(dir, "no-such-dir", "r.csv")}, 1, "--out"},
 	}
 	for _, tt := range tests {
@@ -400,6 +401,7 @@ staff:
 	db.Close()
 	now := reportMonday().Format(time.RFC3339)
 	local := mustCLI(t, "--config", cfgPath, "report", "--format", "json", "--now", now)
+	localText := mustCLI(t, "--config", cfgPath, "report", "--now", now)
 
 	cfg, err := config.Load(cfgPath)
 	if err != nil {
@@ -497,6 +499,9 @@ staff:
 	// The CLI now asks the daemon, which holds the store.
 	if viaDaemon := mustCLI(t, "--config", cfgPath, "report", "--format", "json", "--now", now); viaDaemon != local {
 		t.Errorf("figures through the daemon differ:\n%s\nalone:\n%s", viaDaemon, local)
+	}
+	if viaDaemon := mustCLI(t, "--config", cfgPath, "report", "--now", now); viaDaemon != localText {
+		t.Errorf("text report through the daemon differs:\n%s\nalone:\n%s", viaDaemon, localText)
 	}
 }
 
