@@ -173,6 +173,13 @@ func TestRedactor(t *testing.T) {
 			t.Errorf("Mentions(%q) = %v", tt.in, got)
 		}
 	}
+	// An ASCII address alone takes the fast path of Mentions.
+	ascii := NewRedactor("[X]", "jan@example.pl")
+	for in, want := range map[string]bool{"JAN@Example.PL": true, "Zażółć: jan@example.pl.": true, "jan@example": false, "": false} {
+		if got := ascii.Mentions([]byte(in)); got != want {
+			t.Errorf("ASCII Mentions(%q) = %v", in, got)
+		}
+	}
 	if empty := NewRedactor("[X]", ""); empty.Mentions([]byte("anything")) || empty.String("a") != "a" {
 		t.Error("an empty redactor changes text")
 	}

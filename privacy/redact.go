@@ -20,9 +20,10 @@ const minNameRunes = 3
 // outbox keeps HTML bodies; records are stored as JSON).
 type Redactor struct {
 	re *regexp.Regexp // nil: nothing to find
-	// lower are the literals re matches, lower-cased: Mentions scans
-	// whole stores, and lower-casing then searching literals is many
-	// times faster than a case-insensitive regular expression.
+	// lower are the literals re matches, lower-cased, when all of them
+	// are ASCII: Mentions scans whole stores, and lower-casing ASCII then
+	// searching literals is many times faster than a case-insensitive
+	// regular expression. nil: Mentions uses re.
 	lower [][]byte
 	with  string
 }
@@ -58,9 +59,14 @@ func NewRedactor(with, address string, names ...string) Redactor {
 	alts = slices.Compact(alts)
 	r := Redactor{with: with}
 	quoted := make([]string, len(alts))
+	ascii := true
 	for i, a := range alts {
 		quoted[i] = regexp.QuoteMeta(a)
-		r.lower = append(r.lower, bytes.ToLower([]byte(a)))
+		r.lower = append(r.lower, asciiLower(nil, []byte(a)))
+		ascii = ascii && isASCII(a)
+	}
+	if !ascii {
+		r.lower = nil
 	}
 	r.re = regexp.MustCompile("(?i)(?:" + strings.Join(quoted, "|") + ")")
 	return r
@@ -88,11 +94,35 @@ func (r Redactor) Mentions(b []byte) bool {
 	if r.re == nil {
 		return false
 	}
-	lb := bytes.ToLower(b)
+	if r.lower == nil {
+		return r.re.Match(b)
+	}
+	// Bytes of multi-byte UTF-8 sequences are never ASCII, so lowering
+	// only ASCII letters finds every ASCII needle.
+	lb := asciiLower(make([]byte, 0, len(b)), b)
 	for _, l := range r.lower {
 		if bytes.Contains(lb, l) {
 			return true
 		}
 	}
 	return false
+}
+
+func asciiLower(dst, b []byte) []byte {
+	for _, c := range b {
+		if 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		dst = append(dst, c)
+	}
+	return dst
+}
+
+func isASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= utf8.RuneSelf {
+			return false
+		}
+	}
+	return true
 }

@@ -488,8 +488,8 @@ func (db *DB) Erase(addr string, o EraseOptions) (*ErasureReport, error) {
 	if err != nil {
 		return rep, err
 	}
-	if err := db.finish(&rep.Counts); err != nil {
-		return rep, err
+	if err := db.finish(&rep.Counts, rep.AuditID); err != nil {
+		return rep, fmt.Errorf("erased, but deleting its files failed (the next erasure or retention run retries): %w", err)
 	}
 	if o.Compact {
 		c, err := db.Compact()
@@ -599,6 +599,9 @@ func (t *Tx) erase(addr string, o EraseOptions) (*ErasureReport, error) {
 		return nil, err
 	}
 	if len(open) > 0 {
+		if firstKey {
+			rep.SubjectHash = "" // its key is rolled back with the rest
+		}
 		return rep, &OpenCasesError{Cases: open}
 	}
 	audit.Counts = rep.Counts
@@ -735,7 +738,9 @@ func (p *purge) purgeCase(c Case, t privacy.Treatment, who person, note string) 
 // stripMessage removes a message's personal data: raw message,
 // attachments, texts and addresses. What stays: kind, dates, how it was
 // threaded, the author when it is staff (who answered is evidence) or the
-// person's alias, and the hashes intake recognises duplicates by.
+// person's alias, and the index entries by which intake recognises the
+// message if it is offered again (raw hash, source, a Message-ID that
+// does not embed the address).
 func (p *purge) stripMessage(m *Message, who person) error {
 	if err := p.dropRaw(m); err != nil {
 		return err
@@ -1068,9 +1073,15 @@ func (t *Tx) unreferenced() (gone, shared []pendingBlob, err error) {
 }
 
 // finish deletes the queued blob files nothing refers to any more, then
-// forgets the queue. Run after the purge committed; a crash in between
-// leaves the queue for the next run.
-func (db *DB) finish(counts *PurgeCounts) error {
+// forgets the queue and adds the files to audit record auditID (if any).
+// Run after the purge committed; a crash in between leaves the queue for
+// the next run.
+//
+// In the daemon, intake may commit a new message with the same
+// attachment between the reference check and the deletion; its
+// attachment file is then missing, which readers already allow for
+// (attachment files are a cache of the raw message).
+func (db *DB) finish(counts *PurgeCounts, auditID uint64) error {
 	var gone, shared []pendingBlob
 	err := db.View(func(tx *Tx) error {
 		var err error
@@ -1094,7 +1105,22 @@ func (db *DB) finish(counts *PurgeCounts) error {
 	if len(gone)+len(shared) == 0 {
 		return nil
 	}
-	return db.Update(func(tx *Tx) error { return tx.DeleteValue(pendingBlobs) })
+	return db.Update(func(tx *Tx) error {
+		if b := tx.b(bAudit); b != nil && auditID != 0 {
+			var r AuditRecord
+			ok, err := getJSON(b, u64(auditID), &r)
+			if err != nil {
+				return err
+			}
+			if ok {
+				r.Counts.Files, r.Counts.FilesShared = counts.Files, counts.FilesShared
+				if err := tx.putAudit(&r); err != nil {
+					return err
+				}
+			}
+		}
+		return tx.DeleteValue(pendingBlobs)
+	})
 }
 
 // countFiles counts, for a dry run, the files finish would delete and
@@ -1181,8 +1207,8 @@ func (db *DB) Retention(o RetentionOptions) (*RetentionReport, error) {
 			break
 		}
 	}
-	if err := db.finish(&rep.Counts); err != nil {
-		return rep, err
+	if err := db.finish(&rep.Counts, rep.AuditID); err != nil {
+		return rep, fmt.Errorf("purged, but deleting files failed (the next run retries): %w", err)
 	}
 	if o.Compact {
 		c, err := db.Compact()
@@ -1373,14 +1399,12 @@ func (db *DB) Compact() (*Compaction, error) {
 		return nil, fmt.Errorf("compact: remove stale copy: %w", err)
 	}
 	opts := &bolt.Options{Timeout: time.Second, FreelistType: bolt.FreelistMapType}
-	// Mapped at the old size from the start: growing the map as the copy
-	// grows remaps (and re-reads) everything written so far each time.
-	dst, err := bolt.Open(tmp, 0o600, &bolt.Options{Timeout: time.Second, FreelistType: bolt.FreelistMapType, InitialMmapSize: int(st.Size())})
+	dst, err := bolt.Open(tmp, 0o600, opts)
 	if err != nil {
 		return nil, fmt.Errorf("compact: create copy: %w", err)
 	}
-	// Commits every 64 MB bound the memory the copy takes.
-	if err := bolt.Compact(dst, db.bolt, 64<<20); err != nil {
+	// A commit every 8 MB bounds the memory the copy takes.
+	if err := bolt.Compact(dst, db.bolt, 8<<20); err != nil {
 		dst.Close()
 		os.Remove(tmp)
 		return nil, fmt.Errorf("compact: copy: %w", err)

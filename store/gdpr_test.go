@@ -347,6 +347,11 @@ func TestEraseLeavesNoTrace(t *testing.T) {
 	if hits := grepDataDir(t, f.dir, janTraces()...); len(hits) > 0 {
 		t.Errorf("Jan's data remains:\n%s", strings.Join(hits, "\n"))
 	}
+	// The erased store is consistent: the records and indexes that stay
+	// agree (claimsd verify).
+	if vr, err := f.db.Verify(); err != nil || len(vr.Problems) > 0 {
+		t.Errorf("the erased store does not verify: %v %v", err, vr.Problems)
+	}
 
 	// Kept: what a legal claim needs, under the pseudonym.
 	key := f.subjectKey()
@@ -421,7 +426,7 @@ func TestEraseLeavesNoTrace(t *testing.T) {
 		if err != nil {
 			return err
 		}
-		if len(log) != 1 || log[0].ID != rep.AuditID || log[0].SubjectHash != rep.SubjectHash || log[0].Action != "erasure" ||
+		if len(log) != 1 || log[0].ID != rep.AuditID || log[0].SubjectHash != rep.SubjectHash || log[0].Action != "erasure" || log[0].Counts != rep.Counts ||
 			!slices.Equal(log[0].Restricted, []string{"CLM-2026-000001"}) || !slices.Equal(log[0].Anonymised, []string{"CLM-2019-000004"}) {
 			t.Errorf("audit %+v", log)
 		}
@@ -595,6 +600,9 @@ func TestRetention(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	if vr, err := f.db.Verify(); err != nil || len(vr.Problems) > 0 {
+		t.Errorf("the purged store does not verify: %v %v", err, vr.Problems)
+	}
 	if hits := grepDataDir(t, f.dir, "Stary toster", "Toster: "+janWords); len(hits) > 0 {
 		t.Errorf("purged text remains: %v", hits)
 	}
@@ -682,4 +690,41 @@ func BenchmarkEraseCompact(b *testing.B) {
 		}
 		b.ReportMetric(float64(rep.Compaction.After)/(1<<20), "MB-after")
 	}
+}
+
+// TestPendingFilesAfterACrash: files whose last reference a committed run
+// removed are deleted by the next run if the process died before it
+// could, and a file something refers to again is kept.
+func TestPendingFilesAfterACrash(t *testing.T) {
+	f := newGDPRFixture(t)
+	f.fill()
+	_, orphan, err := f.db.Attachments().Put(strings.NewReader("left behind by a crash"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = f.db.Update(func(tx *Tx) error {
+		return tx.PutValue(pendingBlobs, []byte(`[{"kind":"attachment","sha256":"`+orphan+`"},{"kind":"attachment","sha256":"`+sha(f.shared)+`"}]`))
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rep, err := f.db.Retention(RetentionOptions{Now: day(2025, 6, 1), Rules: privacy.Rules{Years: 6, Location: warsawLoc}}) // nothing due yet
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.Counts.Files != 1 || rep.Counts.FilesShared != 1 {
+		t.Errorf("counts %+v", rep.Counts)
+	}
+	if _, err := os.Stat(f.db.Attachments().Path(orphan)); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("orphan: %v", err)
+	}
+	if _, err := os.Stat(f.db.Attachments().Path(sha(f.shared))); err != nil {
+		t.Errorf("shared attachment: %v", err)
+	}
+	f.db.View(func(tx *Tx) error {
+		if v := tx.Value(pendingBlobs); v != nil {
+			t.Errorf("the queue is left: %s", v)
+		}
+		return nil
+	})
 }

@@ -19,6 +19,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"log/slog"
@@ -178,11 +179,7 @@ func errDaemonRunning(cfg *config.Config, what string) error {
 }
 
 // subjectArg takes the e-mail address before or after the flags.
-func subjectArg(fs interface {
-	Parse([]string) error
-	NArg() int
-	Arg(int) string
-}, args []string, cmd string) (string, error) {
+func subjectArg(fs *flag.FlagSet, args []string, cmd string) (string, error) {
 	var addr string
 	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
 		addr, args = args[0], args[1:]
@@ -471,12 +468,14 @@ func printErasure(w io.Writer, rep *store.ErasureReport, cfg *config.Config) {
 		}
 		return done
 	}
-	switch {
-	case rep.SubjectHash != "":
-		fmt.Fprintf(w, "erasure %s for subject %s… (a keyed hash; the address itself is not recorded)\n", verb("done", "planned (dry run)"), rep.SubjectHash[:16])
-	default:
-		fmt.Fprintf(w, "erasure planned (dry run)\n")
+	head := verb("erasure done", "erasure planned (dry run)")
+	if !rep.DryRun && rep.AuditID == 0 {
+		head = "erasure refused; nothing was changed. It would do this"
 	}
+	if rep.SubjectHash != "" {
+		head += fmt.Sprintf(" for subject %s… (a keyed hash; the address itself is not recorded)", rep.SubjectHash[:16])
+	}
+	fmt.Fprintln(w, head)
 	for _, e := range rep.Earlier {
 		fmt.Fprintf(w, "  erased before: %s (audit %d)\n", e.At.In(cfg.Location).Format("2006-01-02 15:04"), e.ID)
 	}
