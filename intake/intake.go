@@ -597,12 +597,20 @@ func (in *Intake) commitOne(tx *store.Tx, s *spooled, now time.Time, st *Stats) 
 				cs = t
 			}
 		}
-		if kind == classifier.KindCustomer && store.IsClosingStatus(cs.Status) && in.set.ReopenWithin > 0 &&
-			received.Sub(cs.ClosedAt) > in.set.ReopenWithin {
+		erased := cs.Restricted || !cs.PurgedAt.IsZero()
+		switch {
+		case erased && kind != classifier.KindStaff:
+			// The customer's data was erased or purged: the case keeps
+			// only a pseudonym, so mail about it opens a new case (with
+			// the sender's address, to be answered), linked to it.
+			linkedTo, d = cs.ID, Decision{By: ByNewCase, Note: "follows up " + cs.ID + ", whose personal data was erased"}
+			m.ThreadedBy, m.ThreadNote = string(d.By), d.Note
+		case kind == classifier.KindCustomer && store.IsClosingStatus(cs.Status) && in.set.ReopenWithin > 0 &&
+			received.Sub(cs.ClosedAt) > in.set.ReopenWithin:
 			// Closed long ago: a new case, linked, rather than reopening.
 			linkedTo, d = cs.ID, Decision{By: ByNewCase, Note: "follows up " + cs.ID + ", closed " + cs.ClosedAt.Format(time.DateOnly)}
 			m.ThreadedBy, m.ThreadNote = string(d.By), d.Note
-		} else {
+		default:
 			prev := cs
 			old, c = &prev, &cs
 			c.Messages++

@@ -157,3 +157,35 @@ func deliverAt(t *testing.T, in *Intake, uidValidity, uid uint32, at time.Time, 
 		t.Fatal(err)
 	}
 }
+
+// TestReplyToErasedCaseOpensNewCase: once a customer's data was erased
+// (the case restricted to a pseudonym), their reply does not reopen it but
+// opens a new case, with their address, linked to the old one.
+func TestReplyToErasedCaseOpensNewCase(t *testing.T) {
+	in, db, _ := newAckIntake(t, false)
+	deliver(t, in, 1, 1, mail("Jan <jan@example.net>", "Pęknięty ekran", "orig@example.net"))
+	err := db.Update(func(tx *store.Tx) error {
+		c, _, err := tx.Case("CLM-2026-000001")
+		if err != nil {
+			return err
+		}
+		old := c
+		c.Status, c.ClosedAt, c.Restricted = store.StatusResolved, t0.Add(time.Hour), true
+		c.Customer, c.CustomerName = "restricted-abc@erased.invalid", ""
+		return tx.UpdateCase(&old, &c)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// A reply that references the first mail threads into the case
+	// whoever sends it (a tag alone from an address the case no longer
+	// holds would open a new case anyway).
+	deliver(t, in, 1, 2, mail("jan@example.net", "Re: Pęknięty ekran [CLM-2026-000001]", "late@example.net", "In-Reply-To: <orig@example.net>"))
+	c := caseByID(t, db, "CLM-2026-000002")
+	if c.LinkedTo != "CLM-2026-000001" || c.Customer != "jan@example.net" || c.Status != "open" {
+		t.Errorf("reply to an erased case: %+v", c)
+	}
+	if old := caseByID(t, db, "CLM-2026-000001"); old.Status != store.StatusResolved || old.Messages != 1 {
+		t.Errorf("the erased case changed: status %s, %d messages", old.Status, old.Messages)
+	}
+}

@@ -76,7 +76,9 @@ const ModelKey = "classifier_model"
 // learn trains the classifier on a specialist's correction of case c,
 // from its first message, and stores the model in the same transaction.
 func (r *Responder) learn(tx *store.Tx, c *store.Case, space, label string) error {
-	if r.set.Staff.Trainer == nil {
+	if r.set.Staff.Trainer == nil || c.Restricted || !c.PurgedAt.IsZero() {
+		// An erased customer's case is restricted: no further processing,
+		// training included (GDPR art. 18).
 		return nil
 	}
 	msgs, err := tx.CaseMessages(c.ID)

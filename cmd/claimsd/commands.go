@@ -419,7 +419,14 @@ func printCases(w io.Writer, cases []store.Case) {
 		if cs.CustomerUnreachable {
 			due += " (unreachable)"
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\t%s\t%s\n", cs.ID, cs.Status, cs.ReceivedAt.Format("2006-01-02 15:04"), due, cs.Messages, cs.Customer, clip(cs.Subject, 60))
+		status := cs.Status
+		switch {
+		case !cs.PurgedAt.IsZero():
+			status += " (purged)"
+		case cs.Restricted:
+			status += " (restricted)"
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\t%s\t%s\n", cs.ID, status, cs.ReceivedAt.Format("2006-01-02 15:04"), due, cs.Messages, cs.Customer, clip(cs.Subject, 60))
 	}
 	tw.Flush()
 }
@@ -429,6 +436,12 @@ func printCase(w io.Writer, v caseView) {
 		v.ID, v.Status, v.CustomerName, v.Customer, v.Subject, v.ReceivedAt.Format(time.RFC3339), v.LegalDue, v.Language, len(v.MessageList))
 	if v.CustomerUnreachable {
 		fmt.Fprintf(w, "  CUSTOMER UNREACHABLE: %s\n", v.UnreachableNote)
+	}
+	if v.Restricted {
+		fmt.Fprintf(w, "  RESTRICTED: the customer's personal data was erased on request (GDPR); what a legal claim needs is kept\n")
+	}
+	if !v.PurgedAt.IsZero() {
+		fmt.Fprintf(w, "  PURGED %s: personal data removed at the end of the retention period\n", v.PurgedAt.Format(time.DateOnly))
 	}
 	for _, e := range v.Events {
 		fmt.Fprintf(w, "  event %s %s: %s\n", e.At.Format("2006-01-02 15:04:05"), e.What, e.Note)
