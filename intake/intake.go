@@ -334,8 +334,8 @@ func (in *Intake) spool(s *spooled, body io.Reader) error {
 	if err != nil {
 		return err
 	}
-	w := io.MultiWriter(f, h)
-	if _, err := w.Write(buf.Bytes()); err != nil {
+	// The head is already in h: only the file gets it again.
+	if _, err := f.Write(buf.Bytes()); err != nil {
 		f.Close()
 		os.Remove(f.Name())
 		return err

@@ -2,6 +2,8 @@ package intake
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"io"
 	"log/slog"
@@ -222,6 +224,10 @@ func TestIntakeLargeMessageGoesToFile(t *testing.T) {
 	data, err := os.ReadFile(db.RawFiles().Path(m.RawSHA256))
 	if err != nil || string(data) != raw {
 		t.Fatalf("raw file: %v (len %d)", err, len(data))
+	}
+	// Content-addressed: the name is the hash of exactly these bytes.
+	if sum := sha256.Sum256([]byte(raw)); m.RawSHA256 != hex.EncodeToString(sum[:]) {
+		t.Errorf("raw file named %s, but its SHA-256 is %x", m.RawSHA256, sum)
 	}
 	left, _ := os.ReadDir(db.TempDir())
 	if len(left) != 0 {
