@@ -78,11 +78,43 @@ type BackupInfo struct {
 // Backup writes a backup of the store to w (see the layout above). The
 // database part is written inside one read transaction; a commit that
 // has to grow the file waits until that part is written.
-func (db *DB) Backup(w io.Writer) (BackupInfo, error) {
+func (db *DB) Backup(w io.Writer) (BackupInfo, error) { return backup(db.bolt, db.dataDir, w) }
+
+// BackupDir writes a backup of the store in dataDir without a daemon: it
+// fails with ErrLocked while one runs (ask the daemon, which calls
+// DB.Backup). Unlike Open it takes a store of any schema, so the store of
+// an older release can be saved before an upgrade.
+func BackupDir(dataDir string, w io.Writer) (BackupInfo, error) {
+	bdb, err := openReadOnly(dataDir)
+	if err != nil {
+		return BackupInfo{}, err
+	}
+	defer bdb.Close()
+	return backup(bdb, dataDir, w)
+}
+
+// openReadOnly opens dataDir's bbolt file read-only, as it is: no schema
+// check, no migration.
+func openReadOnly(dataDir string) (*bolt.DB, error) {
+	p := filepath.Join(dataDir, dbFileName)
+	if _, err := os.Stat(p); err != nil {
+		return nil, fmt.Errorf("no store in %s: %w", dataDir, err)
+	}
+	bdb, err := bolt.Open(p, 0o600, &bolt.Options{ReadOnly: true, Timeout: 100 * time.Millisecond})
+	if errors.Is(err, bolt.ErrTimeout) {
+		return nil, fmt.Errorf("%s: %w", p, ErrLocked)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("open %s: %w", p, err)
+	}
+	return bdb, nil
+}
+
+func backup(bdb *bolt.DB, dataDir string, w io.Writer) (BackupInfo, error) {
 	tw := tar.NewWriter(w)
 	info := BackupInfo{Format: BackupFormat}
 	var refs blobRefs
-	err := db.bolt.View(func(tx *bolt.Tx) error {
+	err := bdb.View(func(tx *bolt.Tx) error {
 		info.CreatedAt = time.Now().UTC().Truncate(time.Second)
 		info.Schema = schemaOf(tx)
 		info.DBBytes = tx.Size()
@@ -100,7 +132,7 @@ func (db *DB) Backup(w io.Writer) (BackupInfo, error) {
 		return info, err
 	}
 	for _, f := range refs.raw {
-		n, problem, err := copyFile(tw, db.dataDir, f, info.CreatedAt)
+		n, problem, err := copyFile(tw, dataDir, f, info.CreatedAt)
 		if err != nil {
 			return info, err
 		}
@@ -113,7 +145,7 @@ func (db *DB) Backup(w io.Writer) (BackupInfo, error) {
 		}
 	}
 	for _, f := range refs.attachments {
-		n, _, err := copyFile(tw, db.dataDir, f, info.CreatedAt)
+		n, _, err := copyFile(tw, dataDir, f, info.CreatedAt)
 		if err != nil {
 			return info, err
 		}
@@ -352,16 +384,9 @@ func (r *Report) problem(format string, args ...any) {
 // Verify checks the store in dataDir without a daemon: it fails with
 // ErrLocked while one runs (ask the daemon, which calls DB.Verify).
 func Verify(dataDir string) (Report, error) {
-	p := filepath.Join(dataDir, dbFileName)
-	if _, err := os.Stat(p); err != nil {
-		return Report{}, fmt.Errorf("verify %s: %w", p, err)
-	}
-	bdb, err := bolt.Open(p, 0o600, &bolt.Options{ReadOnly: true, Timeout: 100 * time.Millisecond})
-	if errors.Is(err, bolt.ErrTimeout) {
-		return Report{}, fmt.Errorf("verify %s: %w", p, ErrLocked)
-	}
+	bdb, err := openReadOnly(dataDir)
 	if err != nil {
-		return Report{}, fmt.Errorf("verify: open %s: %w", p, err)
+		return Report{}, fmt.Errorf("verify: %w", err)
 	}
 	defer bdb.Close()
 	return verify(bdb, dataDir)
@@ -376,7 +401,7 @@ func (db *DB) Verify() (Report, error) { return verify(db.bolt, db.dataDir) }
 // exists and no index holds more entries than records need, every raw
 // message (inline or file) has its recorded size and SHA-256.
 func verify(bdb *bolt.DB, dataDir string) (Report, error) {
-	var r Report
+	r := Report{Problems: []string{}}
 	var refs blobRefs
 	err := bdb.View(func(tx *bolt.Tx) error {
 		for err := range tx.Check() {
@@ -689,7 +714,7 @@ func Restore(r io.Reader, dataDir string, opts RestoreOptions) (RestoreResult, e
 	entries, err := os.ReadDir(dataDir)
 	exists := err == nil
 	if err != nil && !errors.Is(err, fs.ErrNotExist) {
-		return res, fmt.Errorf("restore: read data dir: %w", err)
+		return res, fmt.Errorf("read the data dir: %w", err)
 	}
 	if exists {
 		// Hold the old store's lock (shared, read-only) until it is moved
@@ -700,13 +725,13 @@ func Restore(r io.Reader, dataDir string, opts RestoreOptions) (RestoreResult, e
 			defer lock.Close()
 		}
 		if len(entries) > 0 && !opts.Force {
-			return res, fmt.Errorf("restore: data dir %s is not empty; restore --force moves its contents aside first", dataDir)
+			return res, fmt.Errorf("data dir %s is not empty; restore --force moves its contents aside first", dataDir)
 		}
 	}
 	parent := filepath.Dir(dataDir)
 	tmp, err := os.MkdirTemp(parent, "."+filepath.Base(dataDir)+".restore-")
 	if err != nil {
-		return res, fmt.Errorf("restore: create a directory beside the data dir: %w", err)
+		return res, fmt.Errorf("create a directory beside the data dir: %w", err)
 	}
 	done := false
 	defer func() {
@@ -715,26 +740,26 @@ func Restore(r io.Reader, dataDir string, opts RestoreOptions) (RestoreResult, e
 		}
 	}()
 	if err := os.Chmod(tmp, 0o750); err != nil {
-		return res, fmt.Errorf("restore: %w", err)
+		return res, err
 	}
 	if res.Info, err = Extract(r, tmp); err != nil {
 		return res, err
 	}
 	if res.Report, err = Verify(tmp); err != nil {
-		return res, fmt.Errorf("restore: verify the backup: %w", err)
+		return res, fmt.Errorf("verify the backup: %w", err)
 	}
 	if !res.Report.OK() && !opts.IgnoreProblems {
-		return res, fmt.Errorf("restore: the backup does not verify (%d problems: %s); nothing was changed", len(res.Report.Problems)+res.Report.Omitted, listed(res.Report.Problems))
+		return res, fmt.Errorf("the backup does not verify (%d problems: %s); nothing was changed", len(res.Report.Problems)+res.Report.Omitted, listed(res.Report.Problems))
 	}
 	if exists {
 		if len(entries) == 0 {
 			if err := os.Remove(dataDir); err != nil {
-				return res, fmt.Errorf("restore: remove the empty data dir: %w", err)
+				return res, fmt.Errorf("remove the empty data dir: %w", err)
 			}
 		} else {
 			res.MovedAside = fmt.Sprintf("%s.replaced-%s", dataDir, time.Now().Format("20060102T150405"))
 			if err := os.Rename(dataDir, res.MovedAside); err != nil {
-				return res, fmt.Errorf("restore: move the old data dir aside: %w", err)
+				return res, fmt.Errorf("move the old data dir aside: %w", err)
 			}
 		}
 	}
@@ -742,11 +767,11 @@ func Restore(r io.Reader, dataDir string, opts RestoreOptions) (RestoreResult, e
 		if res.MovedAside != "" {
 			os.Rename(res.MovedAside, dataDir)
 		}
-		return res, fmt.Errorf("restore: move the restored store into place: %w", err)
+		return res, fmt.Errorf("move the restored store into place: %w", err)
 	}
 	done = true
 	if err := syncDir(parent); err != nil {
-		return res, fmt.Errorf("restore: %w", err)
+		return res, err
 	}
 	return res, nil
 }
@@ -755,16 +780,12 @@ func Restore(r io.Reader, dataDir string, opts RestoreOptions) (RestoreResult, e
 // ErrLocked while a daemon holds it. A file bbolt cannot open (the
 // damaged store one restores over) is no obstacle: it returns nil.
 func lockExisting(dataDir string) (*bolt.DB, error) {
-	p := filepath.Join(dataDir, dbFileName)
-	if _, err := os.Stat(p); err != nil {
-		return nil, nil
-	}
-	bdb, err := bolt.Open(p, 0o600, &bolt.Options{ReadOnly: true, Timeout: 100 * time.Millisecond})
-	if errors.Is(err, bolt.ErrTimeout) {
-		return nil, fmt.Errorf("restore into %s: %w: stop the daemon first", dataDir, ErrLocked)
-	}
-	if err != nil {
-		return nil, nil
+	bdb, err := openReadOnly(dataDir)
+	switch {
+	case errors.Is(err, ErrLocked):
+		return nil, fmt.Errorf("data dir %s: %w: stop the daemon first", dataDir, ErrLocked)
+	case err != nil:
+		return nil, nil // no store, or a damaged one: nothing to protect
 	}
 	return bdb, nil
 }
@@ -807,12 +828,12 @@ func Extract(r io.Reader, dir string) (BackupInfo, error) {
 		p := filepath.Join(dir, filepath.FromSlash(hdr.Name))
 		if d := filepath.Dir(p); !dirs[d] {
 			if err := os.MkdirAll(d, 0o750); err != nil {
-				return info, fmt.Errorf("restore: %w", err)
+				return info, err
 			}
 			dirs[d], dirs[filepath.Dir(d)] = true, true
 		}
 		if err := writeSynced(p, tr); err != nil {
-			return info, fmt.Errorf("restore %s: %w", hdr.Name, err)
+			return info, fmt.Errorf("unpack %s: %w", hdr.Name, err)
 		}
 	}
 	if first {
@@ -828,13 +849,13 @@ func Extract(r io.Reader, dir string) (BackupInfo, error) {
 	for _, d := range []string{"raw", "attachments", "tmp"} {
 		p := filepath.Join(dir, d)
 		if err := os.MkdirAll(p, 0o750); err != nil {
-			return info, fmt.Errorf("restore: %w", err)
+			return info, err
 		}
 		dirs[p] = true
 	}
 	for d := range dirs {
 		if err := syncDir(d); err != nil {
-			return info, fmt.Errorf("restore: %w", err)
+			return info, err
 		}
 	}
 	return info, nil

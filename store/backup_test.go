@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/claimsd/claimsd/message"
+	"github.com/claimsd/claimsd/privacy"
 	bolt "go.etcd.io/bbolt"
 )
 
@@ -570,6 +571,88 @@ func TestVerifyAcceptsSpoolNames(t *testing.T) {
 	var buf bytes.Buffer
 	if info, err := db.Backup(&buf); err != nil || info.RawFiles != 1 {
 		t.Fatalf("backup: %v %+v", err, info)
+	}
+	if _, err := Restore(&buf, filepath.Join(t.TempDir(), "data"), RestoreOptions{}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestBackupDir: without a daemon a store of an older schema can be
+// backed up (and restored, to be migrated at the next start); with one,
+// BackupDir and Verify say the store is in use.
+func TestBackupDir(t *testing.T) {
+	f := newFixture(t)
+	if _, err := BackupDir(f.dir, io.Discard); !errors.Is(err, ErrLocked) {
+		t.Errorf("BackupDir of a store in use: %v", err)
+	}
+	if _, err := Verify(f.dir); !errors.Is(err, ErrLocked) {
+		t.Errorf("Verify of a store in use: %v", err)
+	}
+	f.bolt(t, func(tx *bolt.Tx) error { return tx.Bucket(bMeta).Put(keySchema, u64(SchemaVersion-1)) })
+	f.db.Close()
+	var buf bytes.Buffer
+	info, err := BackupDir(f.dir, &buf)
+	if err != nil || info.Schema != SchemaVersion-1 {
+		t.Fatalf("BackupDir: %v %+v", err, info)
+	}
+	res, err := Restore(&buf, filepath.Join(t.TempDir(), "data"), RestoreOptions{})
+	if err != nil || !res.Report.OK() || !strings.Contains(strings.Join(res.Report.Notes, "\n"), "migrates the store") {
+		t.Fatalf("restore of an older schema: %v %+v", err, res.Report)
+	}
+}
+
+// TestVerifyAfterErasureAndRetention: a store whose personal data was
+// erased or purged (raw messages and attachments gone, messages
+// redacted) still verifies.
+func TestVerifyAfterErasureAndRetention(t *testing.T) {
+	f := newFixture(t)
+	warsaw, _ := time.LoadLocation("Europe/Warsaw")
+	closed := time.Date(2018, 3, 1, 12, 0, 0, 0, warsaw)
+	mustUpdate(t, f.db, func(tx *Tx) error {
+		c, _, err := tx.Case(f.caseID)
+		if err != nil {
+			return err
+		}
+		old := c
+		c.Status, c.ClosedAt, c.LegalAnsweredAt = StatusResolved, closed, closed
+		c.CreatedAt, c.ReceivedAt = closed.AddDate(0, 0, -10), closed.AddDate(0, 0, -10)
+		return tx.UpdateCase(&old, &c)
+	})
+	rules := privacy.Rules{Years: 6, Location: warsaw}
+	now := time.Date(2026, 11, 30, 9, 0, 0, 0, warsaw)
+	if _, err := f.db.Retention(RetentionOptions{Now: now, Rules: rules}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(f.db.RawFiles().Path(f.bigSHA)); !errors.Is(err, os.ErrNotExist) {
+		t.Fatalf("retention kept the raw file (%v): the test needs a purged store", err)
+	}
+	if r, err := f.db.Verify(); err != nil || !r.OK() {
+		t.Errorf("after retention: %v %q", err, r.Problems)
+	}
+	// Erasure of a person whose case was closed lately: kept, restricted,
+	// its raw mail gone.
+	g := newFixture(t)
+	mustUpdate(t, g.db, func(tx *Tx) error {
+		c, _, err := tx.Case(g.caseID)
+		if err != nil {
+			return err
+		}
+		old := c
+		c.Status, c.ClosedAt, c.LegalAnsweredAt = StatusResolved, now.AddDate(0, 0, -3), now.AddDate(0, 0, -3)
+		return tx.UpdateCase(&old, &c)
+	})
+	if _, err := g.db.Erase("jan@example.net", EraseOptions{Now: now, Rules: rules}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(g.db.RawFiles().Path(g.bigSHA)); !errors.Is(err, os.ErrNotExist) {
+		t.Fatalf("erasure kept the raw file (%v): the test needs an erased store", err)
+	}
+	if r, err := g.db.Verify(); err != nil || !r.OK() {
+		t.Errorf("after erasure: %v %q", err, r.Problems)
+	}
+	var buf bytes.Buffer
+	if _, err := f.db.Backup(&buf); err != nil {
+		t.Fatal(err)
 	}
 	if _, err := Restore(&buf, filepath.Join(t.TempDir(), "data"), RestoreOptions{}); err != nil {
 		t.Fatal(err)

@@ -45,12 +45,16 @@ Commands:
   report [--from DATE --to DATE] [--format text|csv|xlsx|json] [--out FILE] [--lang pl|en]
                                    cases opened, closed and answered on time, backlog, breakdowns (default: last full week)
   stats [--json]                   counters and mailbox state
-  gdpr export EMAIL [--out FILE]   everything held about a person, in one zip (index.json, summary.txt, mail, attachments)
+  gdpr export EMAIL [--out FILE]   everything held about a person, in one zip
   gdpr erase EMAIL [--dry-run] [--json]
-                                   erase or restrict a person's data, with an audit record (daemon stopped; dry run any time)
+                                   erase or restrict a person's data, audited (daemon stopped; dry run any time)
   gdpr retention [--dry-run] [--now RFC3339] [--json]
-                                   purge closed cases past retention.years now and compact (daemon stopped; dry run any time)
-  gdpr audit [--json]              erasures and retention runs (the address only as a keyed hash)
+                                   purge cases past retention.years and compact (daemon stopped; dry run any time)
+  gdpr audit [--json]              erasures and retention runs (the person only as a keyed hash)
+  backup FILE                      online backup into one file, while the daemon runs (.tar; .tar.gz compressed)
+  restore [--force] [--ignore-problems] FILE
+                                   replace data_dir with a backup, verified first (daemon stopped)
+  verify [--backup FILE] [--json]  check the store's pages, indexes and raw mail, or a backup file
   config check                     validate the configuration
   config example                   print a complete example configuration
   demo [--serve]                   run the whole flow on an in-process IMAP and SMTP server

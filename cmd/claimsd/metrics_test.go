@@ -13,6 +13,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -21,9 +22,12 @@ import (
 
 	"github.com/claimsd/claimsd/calendar"
 	"github.com/claimsd/claimsd/config"
+	"github.com/claimsd/claimsd/deadline"
+	"github.com/claimsd/claimsd/internal/benchdata"
 	"github.com/claimsd/claimsd/internal/devmail"
 	"github.com/claimsd/claimsd/message"
 	"github.com/claimsd/claimsd/store"
+	"github.com/prometheus/client_golang/prometheus"
 	dto "github.com/prometheus/client_model/go"
 	"github.com/prometheus/common/expfmt"
 	"github.com/prometheus/common/model"
@@ -427,4 +431,58 @@ func (l lockedWriter) Write(p []byte) (int, error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return l.w.Write(p)
+}
+
+// BenchmarkOpsLargeStore measures, over a store of 100,000 cases
+// (CLAIMSD_BENCH_CASES changes it) of which 1,000 are overdue, one
+// metrics scrape's store read (scrape), `claimsd verify` (verify) and an
+// online backup into memory (backup).
+// Run: TMPDIR=/var/tmp go test -run '^$' -bench OpsLargeStore -benchtime 5x ./cmd/claimsd
+func BenchmarkOpsLargeStore(b *testing.B) {
+	n := 100_000
+	if v, err := strconv.Atoi(os.Getenv("CLAIMSD_BENCH_CASES")); err == nil && v > 0 {
+		n = v
+	}
+	loc, _ := time.LoadLocation("Europe/Warsaw")
+	now := time.Date(2026, 12, 3, 10, 0, 0, 0, loc)
+	dir := b.TempDir()
+	db, err := store.Open(dir, store.Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer db.Close()
+	if err := benchdata.FillCases(db, deadline.DefaultPolicy(loc), n, 1000, now); err != nil {
+		b.Fatal(err)
+	}
+	c := newStoreCollector(db, nil, loc, func() time.Time { return now.Add(15 * 24 * time.Hour) })
+	b.Run("scrape", func(b *testing.B) {
+		for b.Loop() {
+			ch := make(chan prometheus.Metric, 64)
+			go func() { c.Collect(ch); close(ch) }()
+			for m := range ch {
+				if d := m.Desc(); d == c.cases {
+					var out dto.Metric
+					m.Write(&out)
+				}
+			}
+		}
+	})
+	b.Run("verify", func(b *testing.B) {
+		for b.Loop() {
+			if r, err := db.Verify(); err != nil || !r.OK() {
+				b.Fatal(err, r.Problems)
+			}
+		}
+	})
+	b.Run("backup", func(b *testing.B) {
+		var size int64
+		for b.Loop() {
+			info, err := db.Backup(io.Discard)
+			if err != nil {
+				b.Fatal(err)
+			}
+			size = info.DBBytes
+		}
+		b.ReportMetric(float64(size)/(1<<20), "db-MB")
+	})
 }

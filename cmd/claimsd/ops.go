@@ -160,13 +160,9 @@ func (c *cli) backup(args []string) error {
 // backupTo writes the store's backup to w: the store itself when no
 // daemon holds it, else the daemon's, over the control socket.
 func (c *cli) backupTo(w io.Writer, dataDir, socket string) (store.BackupInfo, error) {
-	db, err := store.Open(dataDir, store.Options{ReadOnly: true, Timeout: 100 * time.Millisecond})
-	if err == nil {
-		defer db.Close()
-		return db.Backup(w)
-	}
+	info, err := store.BackupDir(dataDir, w)
 	if !errors.Is(err, store.ErrLocked) {
-		return store.BackupInfo{}, err
+		return info, err
 	}
 	resp, err := longRequest(c.ctx, socket, "/v1/backup")
 	if err != nil {

@@ -60,7 +60,11 @@ func TestBackupTakenWhileIntakeRuns(t *testing.T) {
 	}
 	var backups []taken
 	for round, min := range []int{10, 40, 80} {
-		waitFor(t, 60*time.Second, fmt.Sprintf("%d cases", min), func() bool { return len(listCases(t, cfg)) >= min })
+		waitFor(t, 60*time.Second, fmt.Sprintf("%d cases", min), func() bool {
+			// Until the daemon has created its store the CLI finds none.
+			out, _, code := runCLI(t, context.Background(), "--config", cfg, "cases", "list", "--json")
+			return code == 0 && strings.Count(out, `"id":`) >= min
+		})
 		before := listCases(t, cfg)
 		file := filepath.Join(dir, fmt.Sprintf("backup-%d.tar", round))
 		if round == 2 {
@@ -172,5 +176,47 @@ func checkRestored(t *testing.T, dataDir string, want []store.Case, sentRaw func
 	}
 	if files == 0 || attachments == 0 {
 		t.Errorf("%d raw files and %d attachments checked: the backup was meant to carry both", files, attachments)
+	}
+}
+
+// TestOpsCommandLine: usage errors and refusals of backup, restore and
+// verify that need no daemon.
+func TestOpsCommandLine(t *testing.T) {
+	dir := t.TempDir()
+	cfg := writeConfig(t, dir, "127.0.0.1", 1143, "claims@example.test", "pw")
+	notBackup := filepath.Join(dir, "not-a-backup.tar")
+	os.WriteFile(notBackup, []byte("hello"), 0o600)
+	tests := []struct {
+		name     string
+		args     []string
+		code     int
+		contains string
+	}{
+		{"backup without a file", []string{"--config", cfg, "backup"}, 2, "backup: want the file to write"},
+		{"backup of two files", []string{"--config", cfg, "backup", "a.tar", "b.tar"}, 2, `one file, not "b.tar" too`},
+		{"backup before any run", []string{"--config", cfg, "backup", filepath.Join(dir, "b.tar")}, 1, "no such file"},
+		{"restore without a file", []string{"--config", cfg, "restore", "--force"}, 2, "restore: want the backup file"},
+		{"restore of something else", []string{"--config", cfg, "restore", notBackup}, 1, "restore " + notBackup},
+		{"verify with a stray argument", []string{"--config", cfg, "verify", "x.tar"}, 2, "a backup file goes after --backup"},
+		{"verify before any run", []string{"--config", cfg, "verify"}, 1, "no such file"},
+		{"verify of something else", []string{"--config", cfg, "verify", "--backup", notBackup}, 1, "verify " + notBackup},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			out, errOut, code := runCLI(t, context.Background(), tt.args...)
+			if code != tt.code || !strings.Contains(out+errOut, tt.contains) {
+				t.Errorf("exit %d, want %d; want %q in\nstdout: %s\nstderr: %s", code, tt.code, tt.contains, out, errOut)
+			}
+		})
+	}
+	// Nothing refused left a file behind: no backup, no temporary file,
+	// no half-restored data_dir.
+	var names []string
+	entries, _ := os.ReadDir(dir)
+	for _, e := range entries {
+		names = append(names, e.Name())
+	}
+	if got := strings.Join(names, " "); got != "claimsd.yaml imap-password not-a-backup.tar" {
+		t.Errorf("after the refusals the directory holds %s", got)
 	}
 }
