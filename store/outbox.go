@@ -108,6 +108,16 @@ func (t *Tx) AddOutbox(it *OutboxItem) error {
 // (nil for a new item), moving the indexes from old to it.
 func (t *Tx) UpdateOutbox(old, it *OutboxItem) error {
 	key := u64(it.ID)
+	if old == nil || old.Status != it.Status {
+		// Failures are counted as they happen, so that metrics need no
+		// walk over the outbox.
+		counter := map[string]string{OutboxFailed: CountMailFailed, OutboxBounced: CountMailBounced, OutboxSuppressed: CountMailSuppressed}[it.Status]
+		if counter != "" {
+			if err := t.Inc(counter, 1); err != nil {
+				return err
+			}
+		}
+	}
 	due := t.b(bOutboxDue)
 	if old != nil && old.Pending() {
 		if err := due.Delete(dueKey(old.NextAttemptAt, old.ID)); err != nil {

@@ -198,4 +198,10 @@ const (
 	CountQueued      = "mail_queued"
 	CountSecurity    = "security_events"
 	CountKindPrefix  = "kind_"
+	// CountMailFailed, CountMailBounced and CountMailSuppressed count
+	// outgoing mails each time one enters that status (a retried mail that
+	// fails again counts again).
+	CountMailFailed     = "mail_failed"
+	CountMailBounced    = "mail_bounced"
+	CountMailSuppressed = "mail_suppressed"
 )

@@ -331,3 +331,39 @@ func TestForEachCase(t *testing.T) {
 		t.Errorf("seen %v", seen)
 	}
 }
+
+// TestOutboxFailureCounters: entering failed, bounced or suppressed counts
+// once per entry, so metrics read counters instead of the outbox.
+func TestOutboxFailureCounters(t *testing.T) {
+	db, err := Open(t.TempDir(), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	step := func(to string) {
+		t.Helper()
+		err := db.Update(func(tx *Tx) error {
+			it, ok, err := tx.Outbox(1)
+			if err != nil {
+				return err
+			}
+			if !ok {
+				return tx.AddOutbox(&OutboxItem{ID: 1, Status: to})
+			}
+			old := it
+			it.Status = to
+			return tx.UpdateOutbox(&old, &it)
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, s := range []string{OutboxQueued, OutboxSending, OutboxFailed, OutboxFailed, OutboxQueued, OutboxSending, OutboxFailed, OutboxBounced} {
+		step(s)
+	}
+	var c map[string]uint64
+	db.View(func(tx *Tx) error { c = tx.Counters(); return nil })
+	if c[CountMailFailed] != 2 || c[CountMailBounced] != 1 || c[CountMailSuppressed] != 0 {
+		t.Errorf("counters %v", c)
+	}
+}

@@ -54,13 +54,16 @@ func newStoreCollector(db *store.DB, mailboxes []watchedMailbox, loc *time.Locat
 	// claimsd_store_counter_total{name=...}.
 	desc := func(name, help string) *prometheus.Desc { return prometheus.NewDesc(name, help, nil, nil) }
 	c.counters = map[string]*prometheus.Desc{
-		store.CountIngested:    desc("claimsd_messages_committed_total", "Messages committed to the store (duplicates excluded)."),
-		store.CountDuplicates:  desc("claimsd_messages_duplicate_total", "Messages recognised as already held (same Message-ID or same bytes) and only counted."),
-		store.CountParseFailed: desc("claimsd_messages_unparsable_total", "Messages that did not parse; kept raw (claimsd messages list --failed)."),
-		store.CountUnfiled:     desc("claimsd_messages_unfiled_total", "Messages kept outside any case (claimsd messages list --unfiled)."),
-		store.CountCases:       desc("claimsd_cases_created_total", "Cases opened."),
-		store.CountQueued:      desc("claimsd_mail_queued_total", "Outgoing mails queued in the outbox."),
-		store.CountSecurity:    desc("claimsd_security_events_total", "Staff mail that failed authentication: recorded, with no effect."),
+		store.CountIngested:       desc("claimsd_messages_committed_total", "Messages committed to the store (duplicates excluded)."),
+		store.CountDuplicates:     desc("claimsd_messages_duplicate_total", "Messages recognised as already held (same Message-ID or same bytes) and only counted."),
+		store.CountParseFailed:    desc("claimsd_messages_unparsable_total", "Messages that did not parse; kept raw (claimsd messages list --failed)."),
+		store.CountUnfiled:        desc("claimsd_messages_unfiled_total", "Messages kept outside any case (claimsd messages list --unfiled)."),
+		store.CountCases:          desc("claimsd_cases_created_total", "Cases opened."),
+		store.CountQueued:         desc("claimsd_mail_queued_total", "Outgoing mails queued in the outbox."),
+		store.CountSecurity:       desc("claimsd_security_events_total", "Staff mail that failed authentication: recorded, with no effect."),
+		store.CountMailFailed:     desc("claimsd_mail_failed_total", "Outgoing mails that failed for good (5xx, or temporary failures past outbox.give_up_after)."),
+		store.CountMailBounced:    desc("claimsd_mail_bounced_total", "Outgoing mails a delivery status notification reported undelivered."),
+		store.CountMailSuppressed: desc("claimsd_mail_suppressed_total", "Automatic mails a safety rule (rate caps, loops) stopped."),
 	}
 	c.ingested = prometheus.NewDesc("claimsd_messages_ingested_total",
 		"Messages committed, by kind (customer, staff, auto_reply, bounce, bulk, own).", []string{"kind"}, nil)

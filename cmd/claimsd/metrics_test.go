@@ -339,6 +339,8 @@ func TestMetricsAndHealth(t *testing.T) {
 		{"committed", "claimsd_messages_committed_total", nil, want["counter/ingested"]},
 		{"cases created", "claimsd_cases_created_total", nil, want["counter/cases_created"]},
 		{"mail queued", "claimsd_mail_queued_total", nil, want["counter/mail_queued"]},
+		{"mail failed (none)", "claimsd_mail_failed_total", nil, 0},
+		{"mail bounced (none)", "claimsd_mail_bounced_total", nil, 0},
 		{"outbox queued", "claimsd_outbox_pending", []string{"status", "queued"}, 0},
 		{"outbox sending", "claimsd_outbox_pending", []string{"status", "sending"}, 0},
 		{"outbox oldest", "claimsd_outbox_oldest_waiting_seconds", nil, 0},
