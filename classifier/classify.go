@@ -291,8 +291,9 @@ func (c *Classifier) combine(space string, rv verdict, labels []string, def stri
 }
 
 // priority is urgent when the urgent terms reach priority_threshold, else
-// high when the high terms do, else normal. Negations ("no smoke") are not
-// understood on purpose: a safety word costs a look, a missed fire more.
+// high when the high terms do, else normal. A safety term right after a
+// negation ("no smoke") does not count (see negated); nothing looser is
+// read as a denial: a safety word costs a look, a missed fire more.
 func (c *Classifier) priority(m *matches, p *prepared) Decision {
 	levels := priorityLevels()
 	s := c.rules.scores(m, spacePriority, len(levels))

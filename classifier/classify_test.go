@@ -158,6 +158,13 @@ func TestClassifyPriority(t *testing.T) {
 		{"safety beats legal", "Z czajnika poszedł dym, sprawę zgłoszę do UOKiK.", PriorityUrgent},
 		{"ordinary complaint", "Buty się rozkleiły, proszę o zwrot pieniędzy.", PriorityNormal},
 		{"pl sad is Polish court, not English sad", "I am so sad that the kettle broke after a week.", PriorityNormal},
+		{"pl denied hazard", "Suszarka nie grzeje, ale nie było dymu ani iskier.", PriorityNormal},
+		{"en denied hazard", "The heater clicks off; there was no smoke and it wasn't sparking.", PriorityNormal},
+		{"de denied hazard", "Das Gerät geht aus, aber kein Rauch und keine Funken.", PriorityNormal},
+		{"pl not working and smoking is smoke", "Czajnik nie działa i dymi.", PriorityUrgent},
+		{"denied once, stated later", "Na początku nie było dymu, ale wczoraj z ładowarki poszedł dym.", PriorityUrgent},
+		{"surname is no court", "Pozdrawiam, Jan Sadowski", PriorityNormal},
+		{"a chargeback alone is not legal escalation", "I have opened a chargeback with my bank for the double payment.", PriorityNormal},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -755,6 +755,11 @@ func (r *Rules) match(m *matches, toks []token, subject bool, langs uint8) {
 				return
 			}
 		}
+		if p.space == spacePriority && p.label == urgentLabel && negated(toks, i) {
+			// "nie było dymu", "no smoke": a denied hazard. Not marked
+			// seen, so the same word stated elsewhere still counts.
+			return
+		}
 		seen[id>>6] |= 1 << (id & 63)
 		m.hits = append(m.hits, hit{id: id, subject: subject, start: toks[i].start, end: toks[i+len(p.words)-1].end})
 	}
@@ -766,6 +771,33 @@ func (r *Rules) match(m *matches, toks []token, subject bool, langs uint8) {
 			}
 		}
 	}
+}
+
+// urgentLabel is the index of PriorityUrgent in priorityLevels.
+const urgentLabel = 0
+
+// negators deny what follows them closely: "nie było dymu", "bez iskier",
+// "no smoke", "there wasn't any smell" ("wasn", "t", "any"), "kein Rauch".
+// Only safety terms are read this way, and only within negationWindow
+// words, so "czajnik nie działa i dymi" still counts as smoke.
+// Read-only.
+var negators = map[string]bool{
+	"nie": true, "bez": true, "ani": true, "zadnego": true, "zadnej": true, "zadnych": true,
+	"no": true, "not": true, "without": true, "never": true, "nor": true, "t": true,
+	"kein": true, "keine": true, "keinen": true, "keiner": true, "keinerlei": true, "ohne": true, "nicht": true, "weder": true,
+}
+
+// negationWindow is how many words before a term a negator may stand.
+const negationWindow = 2
+
+// negated reports whether toks[i] follows a negator closely.
+func negated(toks []token, i int) bool {
+	for j := i - 1; j >= 0 && j >= i-negationWindow; j-- {
+		if negators[toks[j].s] {
+			return true
+		}
+	}
+	return false
 }
 
 // wordHead is the key of a word in Rules.index. A stem has at least
