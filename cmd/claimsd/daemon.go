@@ -46,8 +46,8 @@ type daemon struct {
 	// learner classifies new cases and learns from corrections and from
 	// `classifier train`.
 	learner *classifier.Learner
-	policy    deadline.Policy
-	now       func() time.Time
+	policy  deadline.Policy
+	now     func() time.Time
 	// background are further jobs serve runs beside the watcher (metrics,
 	// weekly report, retention); each returns when ctx ends.
 	background []func(context.Context) error
