@@ -19,6 +19,7 @@ import (
 	"github.com/claimsd/claimsd/intake"
 	"github.com/claimsd/claimsd/internal/devmail"
 	"github.com/claimsd/claimsd/message"
+	"github.com/claimsd/claimsd/outbox"
 	"github.com/claimsd/claimsd/store"
 )
 
@@ -126,6 +127,16 @@ func (c *cli) demo(args []string) error {
 	printDemoMail(c.stdout, smtpSink.Messages())
 
 	// Time travel: what the deadlines do while nobody answers.
+	weekly, err := d.newWeeklyReport()
+	if err != nil {
+		return err
+	}
+	if weekly != nil {
+		// Starts the weekly report's clock, as a first start does.
+		if _, err := weekly.tick(ctx, clock.now()); err != nil {
+			return err
+		}
+	}
 	for _, step := range []struct{ at, what string }{
 		{"2026-11-26T12:00:00+01:00", "a day later: first-answer reminders and service levels missed"},
 		{"2026-12-04T08:30:00+01:00", "a working day before the legal deadlines: escalation and the morning digest"},
@@ -136,6 +147,12 @@ func (c *cli) demo(args []string) error {
 		ts, _, err := d.scheduler.Tick(t)
 		if err != nil {
 			return err
+		}
+		if weekly != nil {
+			// The daemon's job sleeps in real time; the demo's clock jumps.
+			if _, err := weekly.tick(ctx, t); err != nil {
+				return err
+			}
 		}
 		if err := waitOutboxDrained(ctx, d.db, 10*time.Second); err != nil {
 			return err
@@ -151,12 +168,41 @@ func (c *cli) demo(args []string) error {
 		}
 		seen = len(msgs)
 	}
-	if last := smtpSink.Messages(); len(last) > 0 {
-		if p, err := message.Parse(bytes.NewReader(last[len(last)-1].Data), nil); err == nil {
-			fmt.Fprintf(c.stdout, "\nThe last digest:\n")
-			for _, l := range strings.Split(strings.TrimSpace(p.Text), "\n") {
-				fmt.Fprintf(c.stdout, "  | %s\n", l)
+	// The newest digest and the first weekly report, as the supervisor
+	// reads them.
+	var digest, weeklyMail *message.Parsed
+	for _, m := range smtpSink.Messages() {
+		p, err := message.Parse(bytes.NewReader(m.Data), nil)
+		if err != nil {
+			continue
+		}
+		// Staff mail outside cases has ids like claimsd.digest.15@domain.
+		switch {
+		case strings.HasPrefix(p.MessageID, "claimsd."+outbox.PurposeDigest+"."):
+			digest = p
+		case strings.HasPrefix(p.MessageID, "claimsd."+outbox.PurposeReport+".") && weeklyMail == nil:
+			weeklyMail = p // the first: the week the samples arrived in
+		}
+	}
+	for _, shown := range []struct {
+		title string
+		p     *message.Parsed
+		lines int
+	}{{"The last digest", digest, 60}, {"The first weekly report", weeklyMail, 30}} {
+		if shown.p == nil {
+			continue
+		}
+		fmt.Fprintf(c.stdout, "\n%s: %s\n", shown.title, shown.p.Subject)
+		for _, a := range shown.p.Attachments {
+			fmt.Fprintf(c.stdout, "  attachment %s (%s, %d bytes)\n", a.Name, a.ContentType, a.Size)
+		}
+		lines := strings.Split(strings.TrimSpace(shown.p.Text), "\n")
+		for i, l := range lines {
+			if i == shown.lines {
+				fmt.Fprintf(c.stdout, "  | ... (%d more lines)\n", len(lines)-i)
+				break
 			}
+			fmt.Fprintf(c.stdout, "  | %s\n", l)
 		}
 	}
 	if !*serve {
@@ -270,6 +316,11 @@ func printDemoOutcome(w io.Writer, db *store.DB) error {
 			return err
 		}
 		fmt.Fprintf(w, "\n%s %q\n", cs.ID, cs.Subject)
+		if cl := cs.Classification; cl != nil {
+			// What the classifier decided, and why.
+			fmt.Fprintf(w, "  classified: category %s, remedy %s, priority %s, language %s\n", cs.Category, cs.Remedy, cs.Priority, cs.Language)
+			fmt.Fprintf(w, "       category because %s\n", clip(cl.Category.Reason, 100))
+		}
 		for _, m := range v.MessageList {
 			fmt.Fprintf(w, "  #%d %-9s %-14s %s", m.Seq, m.Kind, m.ThreadedBy, clip(m.Subject, 50))
 			if m.ThreadNote != "" {

@@ -39,6 +39,15 @@ func TestDemo(t *testing.T) {
 		"Reklamacje: 2 po terminie, 2 zagrożone (4 grudnia 2026 r.)",
 		"Reklamacje: 4 po terminie, 0 zagrożonych (10 grudnia 2026 r.)",
 		"termin ustawowy minął",
+		// The classifier's decision and its reason.
+		"classified: category transport_damage, remedy replacement, priority normal, language pl",
+		"category because rule transport_damage:",
+		// The weekly report of the samples' week, with chart and workbook.
+		"to piotr@sklep.example          Raport reklamacji: 23 listopada 2026 r. – 29 listopada 2026 r.",
+		"The first weekly report: Raport reklamacji: 23 listopada 2026 r. – 29 listopada 2026 r.",
+		"attachment wykres.png (image/png",
+		"raport-reklamacji-2026-11-23-2026-11-29.xlsx",
+		"Nowe sprawy: 4",
 	} {
 		if !strings.Contains(out, want) {
 			t.Errorf("demo output lacks %q\n%s", want, out)
