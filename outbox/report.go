@@ -94,23 +94,10 @@ func storeDurable(db *store.DB, name, contentType string, data []byte) (store.Ou
 		return store.OutboxAttachment{}, fmt.Errorf("store %s: %w", name, err)
 	}
 	path := blobs.Path(hexSum)
-	if err := syncDir(filepath.Dir(path)); err != nil {
+	if err := store.SyncDir(filepath.Dir(path)); err != nil {
 		return store.OutboxAttachment{}, fmt.Errorf("store %s: %w", name, err)
 	}
 	return store.OutboxAttachment{Name: name, ContentType: contentType, SHA256: hexSum, Path: path}, nil
-}
-
-// syncDir makes a rename in dir survive a crash.
-func syncDir(dir string) error {
-	d, err := os.Open(dir)
-	if err != nil {
-		return err
-	}
-	defer d.Close()
-	if err := d.Sync(); err != nil {
-		return fmt.Errorf("sync %s: %w", dir, err)
-	}
-	return nil
 }
 
 // QueueReport queues the report of f to each of to, in tx: the text and

@@ -770,7 +770,7 @@ func Restore(r io.Reader, dataDir string, opts RestoreOptions) (RestoreResult, e
 		return res, fmt.Errorf("move the restored store into place: %w", err)
 	}
 	done = true
-	if err := syncDir(parent); err != nil {
+	if err := SyncDir(parent); err != nil {
 		return res, err
 	}
 	return res, nil
@@ -854,7 +854,7 @@ func Extract(r io.Reader, dir string) (BackupInfo, error) {
 		dirs[p] = true
 	}
 	for d := range dirs {
-		if err := syncDir(d); err != nil {
+		if err := SyncDir(d); err != nil {
 			return info, err
 		}
 	}

@@ -107,10 +107,13 @@ func (b *Blobs) commit(f *os.File, sum string) error {
 	}
 	// The rename itself must survive a crash before the database commit
 	// that refers to it.
-	return syncDir(filepath.Dir(dst))
+	return SyncDir(filepath.Dir(dst))
 }
 
-func syncDir(dir string) error {
+// SyncDir makes the names in dir (a file created or renamed there)
+// survive a crash: syncing a file does not sync the directory entry that
+// names it.
+func SyncDir(dir string) error {
 	d, err := os.Open(dir)
 	if err != nil {
 		return fmt.Errorf("open dir for sync: %w", err)

@@ -471,34 +471,22 @@ func (db *DB) Erase(addr string, o EraseOptions) (*ErasureReport, error) {
 		return nil, err
 	}
 	var rep *ErasureReport
-	err = db.Update(func(tx *Tx) error {
+	rolledBack, err := db.commitPurge(o.DryRun, func(tx *Tx) (*PurgeCounts, bool, error) {
 		var err error
 		if rep, err = tx.erase(addr, o); err != nil {
-			return err
+			return nil, false, err
 		}
-		if o.DryRun {
-			return tx.countFiles(&rep.Counts)
-		}
-		return nil
+		return &rep.Counts, false, nil
 	})
-	if errors.Is(err, errDryRun) {
+	if rolledBack {
 		rep.AuditID = 0 // rolled back with the rest
 		return rep, nil
 	}
 	if err != nil {
 		return rep, err
 	}
-	if err := db.finish(&rep.Counts, rep.AuditID); err != nil {
-		return rep, fmt.Errorf("erased, but deleting its files failed (the next erasure or retention run retries): %w", err)
-	}
-	if o.Compact {
-		c, err := db.Compact()
-		if err != nil {
-			return rep, fmt.Errorf("erased, but compacting the store failed (erased bytes may remain in freed pages until it succeeds; run the erasure again): %w", err)
-		}
-		rep.Compaction = c
-	}
-	return rep, nil
+	rep.Compaction, err = db.release(&rep.Counts, rep.AuditID, o.Compact, "erased")
+	return rep, err
 }
 
 func (t *Tx) erase(addr string, o EraseOptions) (*ErasureReport, error) {
@@ -989,6 +977,17 @@ type pendingBlob struct {
 	SHA256 string `json:"sha256"`
 }
 
+// pendingList reads the blob files queued for deletion (queueBlobs).
+func (t *Tx) pendingList() ([]pendingBlob, error) {
+	var refs []pendingBlob
+	if v := t.Value(pendingBlobs); v != nil {
+		if err := json.Unmarshal(v, &refs); err != nil {
+			return nil, fmt.Errorf("decode pending blob deletions: %w", err)
+		}
+	}
+	return refs, nil
+}
+
 // queueBlobs records the files this purge took references from, in the
 // same transaction, so that their deletion survives a crash after the
 // commit (finish deletes them).
@@ -996,11 +995,9 @@ func (p *purge) queueBlobs() error {
 	if len(p.attach)+len(p.raws) == 0 {
 		return nil
 	}
-	var refs []pendingBlob
-	if v := p.tx.Value(pendingBlobs); v != nil {
-		if err := json.Unmarshal(v, &refs); err != nil {
-			return fmt.Errorf("decode pending blob deletions: %w", err)
-		}
+	refs, err := p.tx.pendingList()
+	if err != nil {
+		return err
 	}
 	for _, set := range []struct {
 		kind string
@@ -1025,14 +1022,9 @@ func (p *purge) queueBlobs() error {
 // content-addressed: the same file may belong to another customer's
 // message or to a mail we relayed.
 func (t *Tx) unreferenced() (gone, shared []pendingBlob, err error) {
-	var refs []pendingBlob
-	if v := t.Value(pendingBlobs); v != nil {
-		if err := json.Unmarshal(v, &refs); err != nil {
-			return nil, nil, fmt.Errorf("decode pending blob deletions: %w", err)
-		}
-	}
-	if len(refs) == 0 {
-		return nil, nil, nil
+	refs, err := t.pendingList()
+	if err != nil || len(refs) == 0 {
+		return nil, nil, err
 	}
 	used := make([]bool, len(refs))
 	needles := make([][]byte, len(refs))
@@ -1135,6 +1127,52 @@ func (t *Tx) countFiles(counts *PurgeCounts) error {
 	return errDryRun
 }
 
+// commitPurge runs step in write transactions until it reports that
+// nothing more is due; step returns the counts of its report. A dry run
+// is one transaction: with the plan's changes in place, the files finish
+// would delete and keep are counted (countFiles), then everything is
+// rolled back, the audit record too, and rolledBack is true.
+func (db *DB) commitPurge(dryRun bool, step func(*Tx) (counts *PurgeCounts, more bool, err error)) (rolledBack bool, err error) {
+	for {
+		more := false
+		err := db.Update(func(tx *Tx) error {
+			counts, m, err := step(tx)
+			if err != nil {
+				return err
+			}
+			if dryRun {
+				return tx.countFiles(counts)
+			}
+			more = m
+			return nil
+		})
+		if errors.Is(err, errDryRun) {
+			return true, nil
+		}
+		if err != nil || !more {
+			return false, err
+		}
+	}
+}
+
+// release follows a committed purge: it deletes the blob files nothing
+// refers to any more (finish) and, with compact, rewrites the store
+// (Compact). done says in errors what the purge did ("erased", "purged"):
+// it stands either way.
+func (db *DB) release(counts *PurgeCounts, auditID uint64, compact bool, done string) (*Compaction, error) {
+	if err := db.finish(counts, auditID); err != nil {
+		return nil, fmt.Errorf("%s, but deleting its files failed (the next erasure or retention run retries): %w", done, err)
+	}
+	if !compact {
+		return nil, nil
+	}
+	c, err := db.Compact()
+	if err != nil {
+		return nil, fmt.Errorf("%s, but compacting the store failed (the %s bytes may remain in freed pages until it succeeds; run it again): %w", done, done, err)
+	}
+	return c, nil
+}
+
 // RetentionOptions configure Retention.
 type RetentionOptions struct {
 	Now     time.Time
@@ -1180,44 +1218,23 @@ const retentionBatch = 200
 func (db *DB) Retention(o RetentionOptions) (*RetentionReport, error) {
 	rep := &RetentionReport{DryRun: o.DryRun, Cases: []RetentionCase{}}
 	var audit *AuditRecord
-	for {
-		more := false
-		err := db.Update(func(tx *Tx) error {
-			limit := retentionBatch
-			if o.DryRun {
-				limit = 0 // one transaction, rolled back
-			}
-			var err error
-			if more, err = tx.retention(o, rep, limit, &audit); err != nil {
-				return err
-			}
-			if o.DryRun {
-				return tx.countFiles(&rep.Counts)
-			}
-			return nil
-		})
-		if errors.Is(err, errDryRun) {
-			rep.AuditID = 0 // rolled back with the rest
-			return rep, nil
+	rolledBack, err := db.commitPurge(o.DryRun, func(tx *Tx) (*PurgeCounts, bool, error) {
+		limit := retentionBatch
+		if o.DryRun {
+			limit = 0 // one transaction, rolled back
 		}
-		if err != nil {
-			return rep, err
-		}
-		if !more {
-			break
-		}
+		more, err := tx.retention(o, rep, limit, &audit)
+		return &rep.Counts, more, err
+	})
+	if rolledBack {
+		rep.AuditID = 0 // rolled back with the rest
+		return rep, nil
 	}
-	if err := db.finish(&rep.Counts, rep.AuditID); err != nil {
-		return rep, fmt.Errorf("purged, but deleting files failed (the next run retries): %w", err)
+	if err != nil {
+		return rep, err
 	}
-	if o.Compact {
-		c, err := db.Compact()
-		if err != nil {
-			return rep, fmt.Errorf("purged, but compacting the store failed (purged bytes stay in freed pages until it succeeds): %w", err)
-		}
-		rep.Compaction = c
-	}
-	return rep, nil
+	rep.Compaction, err = db.release(&rep.Counts, rep.AuditID, o.Compact, "purged")
+	return rep, err
 }
 
 // retention purges up to limit due cases (0: all) and everything due
@@ -1307,10 +1324,7 @@ func (t *Tx) retention(o RetentionOptions, rep *RetentionReport, limit int, audi
 // as since a case's closing. They arrive in sequence order, so the run
 // resumes where the last one stopped and stops at the first not due.
 func (t *Tx) retainUnfiled(o RetentionOptions, p *purge, rep *RetentionReport) error {
-	start := uint64(0)
-	if v := t.Value(retentionUnfiledNext); len(v) == 8 {
-		start = binary.BigEndian.Uint64(v)
-	}
+	start := t.resumeAt(retentionUnfiledNext)
 	next := start
 	c := t.b(bUnfiled).Cursor()
 	for k, _ := c.Seek(u64(start)); k != nil; k, _ = c.Next() {
@@ -1337,14 +1351,20 @@ func (t *Tx) retainUnfiled(o RetentionOptions, p *purge, rep *RetentionReport) e
 	return t.PutValue(retentionUnfiledNext, u64(next))
 }
 
+// resumeAt reads where the retention pass that keeps its place in the
+// value name resumes: the key after the last one it judged (0 at first).
+func (t *Tx) resumeAt(name string) uint64 {
+	if v := t.Value(name); len(v) == 8 {
+		return binary.BigEndian.Uint64(v)
+	}
+	return 0
+}
+
 // retainOtherMail purges the bodies of mail that belongs to no case
 // (digests listing customers and subjects) as retainUnfiled does for
 // messages. Mail still to be sent stops the run.
 func (t *Tx) retainOtherMail(o RetentionOptions, p *purge, rep *RetentionReport) error {
-	start := uint64(0)
-	if v := t.Value(retentionOutboxNext); len(v) == 8 {
-		start = binary.BigEndian.Uint64(v)
-	}
+	start := t.resumeAt(retentionOutboxNext)
 	next := start
 	c := t.b(bOutbox).Cursor()
 	for k, v := c.Seek(u64(start)); k != nil; k, v = c.Next() {
@@ -1423,7 +1443,7 @@ func (db *DB) Compact() (*Compaction, error) {
 		os.Remove(tmp)
 		return nil, fmt.Errorf("compact: replace the store: %w", err)
 	}
-	if err := syncDir(filepath.Dir(path)); err != nil {
+	if err := SyncDir(filepath.Dir(path)); err != nil {
 		return nil, fmt.Errorf("compact: %w", err)
 	}
 	// Lock the new file before the old one is let go.

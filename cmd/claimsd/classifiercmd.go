@@ -32,19 +32,9 @@ func (c *cli) classifierCmd(args []string) error {
 		rulesFile := fs.String("rules", "", "rules file to evaluate instead of the configured or built-in ones")
 		misses := fs.Bool("misses", false, "also list every wrong answer with the classifier's reason")
 		trainDir := fs.String("train", "", "folder of labelled .eml files to train a fresh model on, combined with the rules (the stored model is not used)")
-		var dir string
-		rest := args[1:]
-		if len(rest) > 0 && !strings.HasPrefix(rest[0], "-") {
-			dir, rest = rest[0], rest[1:]
-		}
-		if err := parseFlags(fs, rest); err != nil {
+		dir, err := oneArg(fs, args[1:], "folder", "a folder of labelled .eml files")
+		if err != nil {
 			return err
-		}
-		if dir == "" && fs.NArg() > 0 {
-			dir = fs.Arg(0)
-		}
-		if dir == "" {
-			return usageErr("classifier eval: want a folder of labelled .eml files")
 		}
 		rules, err := c.evalRules(*rulesFile)
 		if err != nil {

@@ -44,18 +44,9 @@ func (c *cli) classifierTrain(args []string) error {
 	fs := c.flags("classifier train")
 	reset := fs.Bool("reset", false, "forget what the model learnt so far (also the specialists' corrections) and train on this folder alone")
 	dryRun := fs.Bool("dry-run", false, "read and count the examples, change nothing")
-	var dir string
-	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
-		dir, args = args[0], args[1:]
-	}
-	if err := parseFlags(fs, args); err != nil {
+	dir, err := oneArg(fs, args, "folder", "a folder of labelled .eml files (X-Expected-Category and X-Expected-Remedy headers, or NAME.labels sidecars)")
+	if err != nil {
 		return err
-	}
-	if dir == "" && fs.NArg() > 0 {
-		dir = fs.Arg(0)
-	}
-	if dir == "" {
-		return usageErr("classifier train: want a folder of labelled .eml files (X-Expected-Category and X-Expected-Remedy headers, or NAME.labels sidecars)")
 	}
 	msgs, notRead, err := readLabelled(dir)
 	if err != nil {

@@ -41,6 +41,7 @@ func TestCLI(t *testing.T) {
 		{"bad --now", []string{"--config", good, "run", "--once", "--now", "tomorrow"}, 2, "want RFC 3339"},
 		{"cases before any run", []string{"cases", "list", "--config", good}, 1, "no store"},
 		{"cases show without id", []string{"--config", good, "cases", "show"}, 2, "want a case id"},
+		{"cases show with two ids", []string{"--config", good, "cases", "show", "--json", "CLM-2026-000001", "CLM-2026-000002"}, 2, `one case id, not "CLM-2026-000002" too`},
 		{"outbox without subcommand", []string{"--config", good, "outbox"}, 2, "want list, show or retry"},
 		{"outbox retry without number", []string{"--config", good, "outbox", "retry", "abc"}, 2, "want an outbox item number"},
 	}

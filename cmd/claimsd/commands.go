@@ -42,6 +42,30 @@ func parseFlags(fs *flag.FlagSet, args []string) error {
 	return nil
 }
 
+// oneArg parses args with fs and returns the command's one positional
+// argument, which may stand before or after the flags. noun names it when
+// more than one is given; want says what to give when none is.
+func oneArg(fs *flag.FlagSet, args []string, noun, want string) (string, error) {
+	var arg string
+	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
+		arg, args = args[0], args[1:]
+	}
+	if err := parseFlags(fs, args); err != nil {
+		return "", err
+	}
+	rest := fs.Args()
+	if arg == "" && len(rest) > 0 {
+		arg, rest = rest[0], rest[1:]
+	}
+	if len(rest) > 0 {
+		return "", usageErr("%s: one %s, not %q too", fs.Name(), noun, rest[0])
+	}
+	if arg == "" {
+		return "", usageErr("%s: want %s", fs.Name(), want)
+	}
+	return arg, nil
+}
+
 func (c *cli) run(args []string) error {
 	fs := c.flags("run")
 	once := fs.Bool("once", false, "process all mail waiting now, then exit")
@@ -200,20 +224,9 @@ func (c *cli) cases(args []string) error {
 	case "show":
 		fs := c.flags("cases show")
 		asJSON := fs.Bool("json", false, "print JSON")
-		// Accept the id before or after the flags.
-		var id string
-		rest := args[1:]
-		if len(rest) > 0 && !strings.HasPrefix(rest[0], "-") {
-			id, rest = rest[0], rest[1:]
-		}
-		if err := parseFlags(fs, rest); err != nil {
+		id, err := oneArg(fs, args[1:], "case id", "a case id")
+		if err != nil {
 			return err
-		}
-		if id == "" && fs.NArg() > 0 {
-			id = fs.Arg(0)
-		}
-		if id == "" {
-			return usageErr("cases show: want a case id")
 		}
 		r, done, err := c.openReader()
 		if err != nil {

@@ -170,6 +170,17 @@ func (c *cli) openGDPR(write bool) (gdprTarget, error) {
 	}
 }
 
+// openGDPRAt is openGDPR for writing, for erase and retention, with the
+// time they decide at from --now (nowFlag).
+func (c *cli) openGDPRAt(now string) (gdprTarget, time.Time, error) {
+	at, err := nowFlag(now)
+	if err != nil {
+		return gdprTarget{}, at, err
+	}
+	g, err := c.openGDPR(true)
+	return g, at, err
+}
+
 // errDaemonRunning explains why erasure and retention by hand need the
 // daemon stopped.
 func errDaemonRunning(cfg *config.Config, what string) error {
@@ -179,23 +190,8 @@ func errDaemonRunning(cfg *config.Config, what string) error {
 }
 
 // subjectArg takes the e-mail address before or after the flags.
-func subjectArg(fs *flag.FlagSet, args []string, cmd string) (string, error) {
-	var addr string
-	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
-		addr, args = args[0], args[1:]
-	}
-	if err := fs.Parse(args); err != nil {
-		return "", exitError{code: 2, err: err}
-	}
-	if addr == "" && fs.NArg() > 0 {
-		addr = fs.Arg(0)
-	} else if fs.NArg() > 0 {
-		return "", usageErr("gdpr %s: one address, not %q too", cmd, fs.Arg(0))
-	}
-	if addr == "" {
-		return "", usageErr("gdpr %s: want the person's e-mail address, e.g. claimsd gdpr %s jan.kowalski@example.pl", cmd, cmd)
-	}
-	return addr, nil
+func subjectArg(fs *flag.FlagSet, args []string) (string, error) {
+	return oneArg(fs, args, "address", "the person's e-mail address, e.g. claimsd "+fs.Name()+" jan.kowalski@example.pl")
 }
 
 // nowFlag parses --now (RFC 3339), defaulting to the clock.
@@ -225,7 +221,7 @@ func checkNotOurs(cfg *config.Config, addr string) error {
 func (c *cli) gdprExport(args []string) error {
 	fs := c.flags("gdpr export")
 	out := fs.String("out", "", "the archive to write (default gdpr-export-TIME.zip in the current directory)")
-	addr, err := subjectArg(fs, args, "export")
+	addr, err := subjectArg(fs, args)
 	if err != nil {
 		return err
 	}
@@ -286,24 +282,16 @@ func checkOutside(path, dataDir string) error {
 // exportFromDaemon receives the archive the daemon writes and the index
 // in its trailer.
 func (g gdprTarget) exportFromDaemon(ctx context.Context, addr string, w io.Writer) (exportIndex, error) {
-	var idx exportIndex
-	resp, err := longRequest(ctx, g.socket, "/v1/gdpr/export?"+url.Values{"email": {addr}}.Encode())
-	if err != nil {
-		return idx, err
-	}
-	defer resp.Body.Close()
-	if _, err := io.Copy(w, resp.Body); err != nil {
-		return idx, fmt.Errorf("receive the export from the daemon: %w", err)
-	}
 	var out struct {
 		Index exportIndex `json:"index"`
 		Error string      `json:"error"`
 	}
-	if err := json.Unmarshal([]byte(resp.Trailer.Get(exportTrailer)), &out); err != nil {
-		return idx, errors.New("the daemon's export ended without its outcome: the archive is incomplete (see the daemon's log)")
+	err := streamFromDaemon(ctx, g.socket, "/v1/gdpr/export?"+url.Values{"email": {addr}}.Encode(), exportTrailer, "export", w, &out)
+	if err != nil {
+		return exportIndex{}, err
 	}
 	if out.Error != "" {
-		return idx, fmt.Errorf("the daemon: %s", out.Error)
+		return exportIndex{}, fmt.Errorf("the daemon: %s", out.Error)
 	}
 	return out.Index, nil
 }
@@ -313,15 +301,11 @@ func (c *cli) gdprErase(args []string) error {
 	dry := fs.Bool("dry-run", false, "say what would be erased, restricted and kept; change nothing")
 	now := fs.String("now", "", "the time to decide at (RFC 3339; default now)")
 	asJSON := fs.Bool("json", false, "print JSON")
-	addr, err := subjectArg(fs, args, "erase")
+	addr, err := subjectArg(fs, args)
 	if err != nil {
 		return err
 	}
-	at, err := nowFlag(*now)
-	if err != nil {
-		return err
-	}
-	g, err := c.openGDPR(true)
+	g, at, err := c.openGDPRAt(*now)
 	if err != nil {
 		return err
 	}
@@ -335,7 +319,7 @@ func (c *cli) gdprErase(args []string) error {
 		rep, err = g.db.Erase(addr, store.EraseOptions{Now: at, Rules: retentionRules(g.cfg), IsStaff: staffOrOwn(g.cfg), DryRun: *dry, Compact: !*dry})
 	case *dry:
 		rep = &store.ErasureReport{}
-		err = g.ask(c.ctx, "/v1/gdpr/erase?"+url.Values{"email": {addr}, "now": {at.Format(time.RFC3339)}}.Encode(), rep)
+		err = askLong(c.ctx, g.socket, "/v1/gdpr/erase?"+url.Values{"email": {addr}, "now": {at.Format(time.RFC3339)}}.Encode(), rep)
 	default:
 		return fmt.Errorf("gdpr erase: %w", errDaemonRunning(g.cfg, "erasure"))
 	}
@@ -380,11 +364,7 @@ func (c *cli) gdprRetention(args []string) error {
 	if fs.NArg() > 0 {
 		return usageErr("gdpr retention: no arguments, got %q", fs.Arg(0))
 	}
-	at, err := nowFlag(*now)
-	if err != nil {
-		return err
-	}
-	g, err := c.openGDPR(true)
+	g, at, err := c.openGDPRAt(*now)
 	if err != nil {
 		return err
 	}
@@ -395,7 +375,7 @@ func (c *cli) gdprRetention(args []string) error {
 		rep, err = g.db.Retention(store.RetentionOptions{Now: at, Rules: retentionRules(g.cfg), IsStaff: staffOrOwn(g.cfg), DryRun: *dry, Compact: !*dry})
 	case *dry:
 		rep = &store.RetentionReport{}
-		err = g.ask(c.ctx, "/v1/gdpr/retention?"+url.Values{"now": {at.Format(time.RFC3339)}}.Encode(), rep)
+		err = askLong(c.ctx, g.socket, "/v1/gdpr/retention?"+url.Values{"now": {at.Format(time.RFC3339)}}.Encode(), rep)
 	default:
 		return fmt.Errorf("gdpr retention: the daemon runs this job itself on retention.schedule; by hand, %w", errDaemonRunning(g.cfg, "it"))
 	}
@@ -427,7 +407,7 @@ func (c *cli) gdprAudit(args []string) error {
 			return err
 		})
 	} else {
-		err = g.ask(c.ctx, "/v1/gdpr/audit", &log)
+		err = askLong(c.ctx, g.socket, "/v1/gdpr/audit", &log)
 	}
 	if err != nil {
 		return fmt.Errorf("gdpr audit: %w", err)
@@ -449,16 +429,6 @@ func (c *cli) gdprAudit(args []string) error {
 			len(r.Restricted), len(r.Anonymised), r.Counts.Messages+r.Counts.MessagesRedacted, r.Counts.Files)
 	}
 	return tw.Flush()
-}
-
-// ask gets JSON from the daemon.
-func (g gdprTarget) ask(ctx context.Context, path string, v any) error {
-	resp, err := longRequest(ctx, g.socket, path)
-	if err != nil {
-		return err
-	}
-	defer resp.Body.Close()
-	return json.NewDecoder(resp.Body).Decode(v)
 }
 
 func printErasure(w io.Writer, rep *store.ErasureReport, cfg *config.Config) {
@@ -556,11 +526,21 @@ func registerGDPR(mux *http.ServeMux, r storeReader, log *slog.Logger) {
 			http.Error(w, err.Error(), http.StatusInternalServerError)
 		}
 	}
-	at := func(req *http.Request) (time.Time, error) {
-		if v := req.URL.Query().Get("now"); v != "" {
-			return time.Parse(time.RFC3339, v)
+	// dryRun serves a dry run decided at the query's now (RFC 3339),
+	// else at the daemon's clock.
+	dryRun := func(run func(req *http.Request, now time.Time) (any, error)) http.HandlerFunc {
+		return func(w http.ResponseWriter, req *http.Request) {
+			now := r.daemon.now()
+			if v := req.URL.Query().Get("now"); v != "" {
+				var err error
+				if now, err = time.Parse(time.RFC3339, v); err != nil {
+					http.Error(w, "bad now", http.StatusBadRequest)
+					return
+				}
+			}
+			v, err := run(req, now)
+			replyJSON(w, v, err)
 		}
-		return r.daemon.now(), nil
 	}
 	mux.HandleFunc("GET /v1/gdpr/export", func(w http.ResponseWriter, req *http.Request) {
 		s, err := r.db.Subject(req.URL.Query().Get("email"))
@@ -585,26 +565,14 @@ func registerGDPR(mux *http.ServeMux, r storeReader, log *slog.Logger) {
 		data, _ := json.Marshal(out)
 		w.Header().Set(exportTrailer, string(data))
 	})
-	mux.HandleFunc("GET /v1/gdpr/erase", func(w http.ResponseWriter, req *http.Request) {
-		now, err := at(req)
-		if err != nil {
-			http.Error(w, "bad now", http.StatusBadRequest)
-			return
-		}
+	mux.HandleFunc("GET /v1/gdpr/erase", dryRun(func(req *http.Request, now time.Time) (any, error) {
 		cfg := r.daemon.cfg
-		rep, err := r.db.Erase(req.URL.Query().Get("email"), store.EraseOptions{Now: now, Rules: retentionRules(cfg), IsStaff: staffOrOwn(cfg), DryRun: true})
-		replyJSON(w, rep, err)
-	})
-	mux.HandleFunc("GET /v1/gdpr/retention", func(w http.ResponseWriter, req *http.Request) {
-		now, err := at(req)
-		if err != nil {
-			http.Error(w, "bad now", http.StatusBadRequest)
-			return
-		}
+		return r.db.Erase(req.URL.Query().Get("email"), store.EraseOptions{Now: now, Rules: retentionRules(cfg), IsStaff: staffOrOwn(cfg), DryRun: true})
+	}))
+	mux.HandleFunc("GET /v1/gdpr/retention", dryRun(func(_ *http.Request, now time.Time) (any, error) {
 		cfg := r.daemon.cfg
-		rep, err := r.db.Retention(store.RetentionOptions{Now: now, Rules: retentionRules(cfg), IsStaff: staffOrOwn(cfg), DryRun: true})
-		replyJSON(w, rep, err)
-	})
+		return r.db.Retention(store.RetentionOptions{Now: now, Rules: retentionRules(cfg), IsStaff: staffOrOwn(cfg), DryRun: true})
+	}))
 	mux.HandleFunc("GET /v1/gdpr/audit", func(w http.ResponseWriter, req *http.Request) {
 		var log []store.AuditRecord
 		err := r.db.View(func(tx *store.Tx) (err error) {

@@ -6,7 +6,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"net/http"
@@ -117,7 +116,8 @@ func longRequest(ctx context.Context, socket, path string) (*http.Response, erro
 	}
 	if resp.StatusCode == http.StatusNotFound {
 		resp.Body.Close()
-		return nil, fmt.Errorf("the running daemon does not know %s: it is older than this claimsd; restart it with this version", path)
+		// The path alone: a query may hold a person's address.
+		return nil, fmt.Errorf("the running daemon does not know %s: it is older than this claimsd; restart it with this version", req.URL.Path)
 	}
 	if resp.StatusCode != http.StatusOK {
 		defer resp.Body.Close()
@@ -127,9 +127,42 @@ func longRequest(ctx context.Context, socket, path string) (*http.Response, erro
 	return resp, nil
 }
 
+// askLong gets JSON from the daemon into v, with longRequest.
+func askLong(ctx context.Context, socket, path string, v any) error {
+	resp, err := longRequest(ctx, socket, path)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	if err := json.NewDecoder(resp.Body).Decode(v); err != nil {
+		return fmt.Errorf("read the daemon's answer: %w", err)
+	}
+	return nil
+}
+
+// streamFromDaemon copies the archive the daemon streams for path (with
+// longRequest) into w, and decodes the outcome the daemon sends after it,
+// in the trailer named trailer, into outcome. The trailer arrives after
+// the body; without it the daemon did not finish the archive. what names
+// the archive in errors.
+func streamFromDaemon(ctx context.Context, socket, path, trailer, what string, w io.Writer, outcome any) error {
+	resp, err := longRequest(ctx, socket, path)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	if _, err := io.Copy(w, resp.Body); err != nil {
+		return fmt.Errorf("receive the %s from the daemon: %w", what, err)
+	}
+	if err := json.Unmarshal([]byte(resp.Trailer.Get(trailer)), outcome); err != nil {
+		return fmt.Errorf("the daemon's %s ended without its outcome: the archive is incomplete (see the daemon's log)", what)
+	}
+	return nil
+}
+
 func (c *cli) backup(args []string) error {
 	fs := c.flags("backup")
-	file, err := fileArg(fs, args, "backup", "the file to write, e.g. claimsd backup /var/backups/claimsd/claimsd-$(date +%F).tar.gz")
+	file, err := oneArg(fs, args, "file", "the file to write, e.g. claimsd backup /var/backups/claimsd/claimsd-$(date +%F).tar.gz")
 	if err != nil {
 		return err
 	}
@@ -164,19 +197,9 @@ func (c *cli) backupTo(w io.Writer, dataDir, socket string) (store.BackupInfo, e
 	if !errors.Is(err, store.ErrLocked) {
 		return info, err
 	}
-	resp, err := longRequest(c.ctx, socket, "/v1/backup")
-	if err != nil {
-		return store.BackupInfo{}, err
-	}
-	defer resp.Body.Close()
-	if _, err := io.Copy(w, resp.Body); err != nil {
-		return store.BackupInfo{}, fmt.Errorf("receive the backup from the daemon: %w", err)
-	}
-	// The trailer arrives after the body; without it the daemon did not
-	// finish the archive.
 	var out backupOutcome
-	if err := json.Unmarshal([]byte(resp.Trailer.Get(backupTrailer)), &out); err != nil {
-		return store.BackupInfo{}, errors.New("the daemon's backup ended without its outcome: the archive is incomplete (see the daemon's log)")
+	if err := streamFromDaemon(c.ctx, socket, "/v1/backup", backupTrailer, "backup", w, &out); err != nil {
+		return store.BackupInfo{}, err
 	}
 	switch {
 	case out.Incomplete:
@@ -191,7 +214,7 @@ func (c *cli) restore(args []string) error {
 	fs := c.flags("restore")
 	force := fs.Bool("force", false, "replace a data_dir that is not empty (its contents are moved aside to DATA_DIR.replaced-TIME)")
 	ignore := fs.Bool("ignore-problems", false, "restore a backup that does not verify (e.g. one whose raw message files were lost)")
-	file, err := fileArg(fs, args, "restore", "the backup file, e.g. claimsd restore /var/backups/claimsd/claimsd-2026-11-30.tar.gz")
+	file, err := oneArg(fs, args, "file", "the backup file, e.g. claimsd restore /var/backups/claimsd/claimsd-2026-11-30.tar.gz")
 	if err != nil {
 		return err
 	}
@@ -262,15 +285,8 @@ func (c *cli) verifyStore() (store.Report, error) {
 	if !errors.Is(err, store.ErrLocked) {
 		return report, err
 	}
-	resp, err := longRequest(c.ctx, cfg.SocketPath(), "/v1/verify")
-	if err != nil {
-		return report, err
-	}
-	defer resp.Body.Close()
-	if err := json.NewDecoder(resp.Body).Decode(&report); err != nil {
-		return report, fmt.Errorf("read the daemon's report: %w", err)
-	}
-	return report, nil
+	err = askLong(c.ctx, cfg.SocketPath(), "/v1/verify", &report)
+	return report, err
 }
 
 // verifyBackupFile unpacks a backup into a temporary directory and checks
@@ -308,27 +324,6 @@ func printReport(w io.Writer, r store.Report) {
 	if r.OK() {
 		fmt.Fprintln(w, "ok")
 	}
-}
-
-// fileArg takes the one file argument of backup and restore, before or
-// after the flags.
-func fileArg(fs *flag.FlagSet, args []string, cmd, want string) (string, error) {
-	var file string
-	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
-		file, args = args[0], args[1:]
-	}
-	if err := fs.Parse(args); err != nil {
-		return "", exitError{code: 2, err: err}
-	}
-	if file == "" && fs.NArg() > 0 {
-		file = fs.Arg(0)
-	} else if fs.NArg() > 0 {
-		return "", usageErr("%s: one file, not %q too", cmd, fs.Arg(0))
-	}
-	if file == "" {
-		return "", usageErr("%s: want %s", cmd, want)
-	}
-	return file, nil
 }
 
 // isGzip says whether a backup file name asks for compression.
@@ -383,22 +378,10 @@ func writeFileAtomically(path string, write func(io.Writer) error) error {
 		return err
 	}
 	kept = true
-	if err := syncDir(dir); err != nil {
+	if err := store.SyncDir(dir); err != nil {
 		return err
 	}
 	return werr
-}
-
-func syncDir(dir string) error {
-	d, err := os.Open(dir)
-	if err != nil {
-		return err
-	}
-	defer d.Close()
-	if err := d.Sync(); err != nil {
-		return fmt.Errorf("sync %s: %w", dir, err)
-	}
-	return nil
 }
 
 // openBackup opens a backup file, gzip-compressed or not (recognised by

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -158,30 +157,13 @@ func (c *cli) reportFigures(cfg *config.Config, p report.Period, now time.Time, 
 }
 
 // askReport gets the figures from the daemon (GET /v1/report). Reading
-// every case of a big store takes a while: no client timeout, only ctx.
+// every case of a big store takes a while: askLong sets no client
+// timeout, only ctx ends it.
 func askReport(ctx context.Context, socket string, p report.Period, now time.Time) (report.Figures, error) {
-	client := *dialControl(socket).client
-	client.Timeout = 0
 	q := url.Values{"from": {p.From.String()}, "to": {p.To.String()}, "now": {now.Format(time.RFC3339Nano)}}
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://claimsd/v1/report?"+q.Encode(), nil)
-	if err != nil {
-		return report.Figures{}, err
-	}
-	resp, err := client.Do(req)
-	if err != nil {
-		return report.Figures{}, fmt.Errorf("ask the running daemon for the report: %w", err)
-	}
-	defer resp.Body.Close()
-	switch {
-	case resp.StatusCode == http.StatusNotFound:
-		return report.Figures{}, errors.New("the running daemon makes no reports: it is older than this claimsd; restart it with this version")
-	case resp.StatusCode != http.StatusOK:
-		msg, _ := io.ReadAll(io.LimitReader(resp.Body, 512))
-		return report.Figures{}, fmt.Errorf("daemon answered %s: %s", resp.Status, strings.TrimSpace(string(msg)))
-	}
 	var f report.Figures
-	if err := json.NewDecoder(resp.Body).Decode(&f); err != nil {
-		return report.Figures{}, fmt.Errorf("read the daemon's report: %w", err)
+	if err := askLong(ctx, socket, "/v1/report?"+q.Encode(), &f); err != nil {
+		return report.Figures{}, err
 	}
 	return f, nil
 }

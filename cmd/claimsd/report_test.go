@@ -410,7 +410,7 @@ staff:
 	var logBuf bytes.Buffer
 	var logMu sync.Mutex
 	clock := reportMonday().Add(30 * time.Second)
-	d, err := openDaemon(cfg, slog.New(slog.NewTextHandler(reportLog{&logMu, &logBuf}, nil)), func() time.Time { return clock })
+	d, err := openDaemon(cfg, slog.New(slog.NewTextHandler(lockedWriter{&logMu, &logBuf}, nil)), func() time.Time { return clock })
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -503,18 +503,6 @@ staff:
 	if viaDaemon := mustCLI(t, "--config", cfgPath, "report", "--now", now); viaDaemon != localText {
 		t.Errorf("text report through the daemon differs:\n%s\nalone:\n%s", viaDaemon, localText)
 	}
-}
-
-// reportLog serialises the daemon's log for the test to read.
-type reportLog struct {
-	mu *sync.Mutex
-	w  io.Writer
-}
-
-func (l reportLog) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.w.Write(p)
 }
 
 // TestReportProgressOnlyOnTerminal: the progress bar never writes to a

@@ -45,20 +45,7 @@ func StartIMAP(tb testing.TB, username string, tokens *TokenServer) *IMAPServer 
 		// Loopback only: nobody can read the token on the way.
 		InsecureAuth: true,
 	})
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		tb.Fatal(err)
-	}
-	s.Addr = ln.Addr().String()
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		srv.Serve(ln)
-	}()
-	tb.Cleanup(func() {
-		srv.Close()
-		<-done
-	})
+	s.Addr = serveLoopback(tb, func(ln net.Listener) { srv.Serve(ln) }, srv.Close)
 	return s
 }
 

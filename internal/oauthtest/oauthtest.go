@@ -11,6 +11,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"sync"
@@ -192,4 +193,25 @@ func (s *xoauth2Server) Next(resp []byte) (challenge []byte, done bool, err erro
 	}
 	s.ok()
 	return nil, true, nil
+}
+
+// serveLoopback has serve serve on a new listener on 127.0.0.1 until the
+// test ends; then stop closes the server and the cleanup waits for serve
+// to return. It returns the listener's host:port.
+func serveLoopback(tb testing.TB, serve func(net.Listener), stop func() error) string {
+	tb.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		tb.Fatal(err)
+	}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		serve(ln)
+	}()
+	tb.Cleanup(func() {
+		stop()
+		<-done
+	})
+	return ln.Addr().String()
 }

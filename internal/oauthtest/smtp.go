@@ -46,22 +46,11 @@ func StartSMTP(tb testing.TB, username string, tokens *TokenServer) *SMTPServer 
 	// Loopback only: nobody can read the token on the way.
 	srv.AllowInsecureAuth = true
 	srv.ReadTimeout, srv.WriteTimeout = time.Minute, time.Minute
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		tb.Fatal(err)
-	}
-	s.Addr = ln.Addr().String()
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
+	s.Addr = serveLoopback(tb, func(ln net.Listener) {
 		if err := srv.Serve(ln); err != nil && !errors.Is(err, smtp.ErrServerClosed) {
 			tb.Errorf("smtp server: %v", err)
 		}
-	}()
-	tb.Cleanup(func() {
-		srv.Close()
-		<-done
-	})
+	}, srv.Close)
 	return s
 }
 
