@@ -51,7 +51,7 @@ fuzz:
 # rounds of 1,000 complaints, SMTP and IMAP outages, a full and a
 # read-only data directory, hostile mail, mail loops, a 10,000-message
 # backlog and a million-case store, and every fuzzer for FUZZTIME with the
-# corpus as seeds; about 40 minutes. The table of figures is printed at
+# corpus as seeds; about 12 minutes. The table of figures is printed at
 # the end and written to RELIABILITY_REPORT. (make test runs the short
 # form.) Data directories go to BENCH_TMPDIR, a real disk.
 RELIABILITY_REPORT ?= $(BENCH_TMPDIR)/claimsd-reliability.md

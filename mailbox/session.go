@@ -274,7 +274,7 @@ func (s *session) fetchPass(ctx context.Context, win *window, uids []imap.UID, s
 		if f.Size == 0 {
 			f.Size = body.Size()
 		}
-		br := &bodyReader{r: body}
+		br := &bodyReader{r: body, size: body.Size()}
 		f.Body = br
 
 		if ctx.Err() != nil || !s.guard.hold() {
@@ -287,13 +287,16 @@ func (s *session) fetchPass(ctx context.Context, win *window, uids []imap.UID, s
 		// ctx is checked too: the guard learns of cancellation on another
 		// goroutine, maybe only after this delivery.
 		stopping := s.guard.unhold() || ctx.Err() != nil
-		if derr != nil {
-			abort = &sinkError{fmt.Sprintf("deliver uid %d", f.UID), derr}
+		if br.err != nil {
+			// The connection broke in the middle of the body: the sink
+			// may have noticed (its error then only repeats this one) or
+			// not; either way the message is incomplete, and it is the
+			// network's failure, not the sink's.
+			abort = fmt.Errorf("fetch uid %d: read body: %w", f.UID, br.err)
 			break
 		}
-		if br.err != nil {
-			// The sink may not have noticed; the message is incomplete.
-			abort = fmt.Errorf("fetch uid %d: read body: %w", f.UID, br.err)
+		if derr != nil {
+			abort = &sinkError{fmt.Sprintf("deliver uid %d", f.UID), derr}
 			break
 		}
 		st.Fetched++
@@ -380,14 +383,24 @@ func readHead(msg *imapclient.FetchMessageData) (Fetched, imap.LiteralReader) {
 }
 
 // bodyReader remembers a read failure the sink might swallow: a message
-// cut short by a broken connection must not be flushed as if whole.
+// cut short by a broken connection must not be flushed as if whole. That
+// includes an end of stream before the literal's announced size: go-imap
+// (v2.0.0-beta.8) reports a connection closed in the middle of a literal
+// as the literal's normal end, io.EOF, so the sink would see a truncated
+// message as complete; it is reported as io.ErrUnexpectedEOF instead.
 type bodyReader struct {
-	r   io.Reader
-	err error
+	r    io.Reader
+	size int64 // announced by the server
+	read int64
+	err  error
 }
 
 func (b *bodyReader) Read(p []byte) (int, error) {
 	n, err := b.r.Read(p)
+	b.read += int64(n)
+	if err == io.EOF && b.read < b.size {
+		err = fmt.Errorf("%w: connection ended after %d of %d bytes", io.ErrUnexpectedEOF, b.read, b.size)
+	}
 	if err != nil && err != io.EOF && b.err == nil {
 		b.err = err
 	}

@@ -1,7 +1,9 @@
 package reliability
 
 import (
+	"crypto/sha256"
 	"encoding/base64"
+	"encoding/hex"
 	"fmt"
 	"math/rand/v2"
 	"mime"
@@ -86,6 +88,9 @@ type Audit struct {
 	// MissingFiles counts attachment and raw files that messages refer to
 	// and that are not in the data directory.
 	MissingFiles int
+	// Altered counts complaints stored with other bytes than were
+	// delivered (a message cut short by a broken connection, say).
+	Altered int
 }
 
 // AuditStore opens the store in dataDir read-only (the daemon must not be
@@ -119,6 +124,9 @@ func AuditStore(t testing.TB, dataDir string, complaints []Complaint) Audit {
 			if !ok || m.CaseID == "" {
 				a.WithoutCase++
 				continue
+			}
+			if sum := sha256.Sum256(c.Raw); m.RawSHA256 != hex.EncodeToString(sum[:]) || m.RawSize != int64(len(c.Raw)) {
+				a.Altered++
 			}
 			for _, att := range m.Attachments {
 				if _, err := os.Stat(attachments.Path(att.SHA256)); err != nil {
@@ -165,5 +173,6 @@ func AuditStore(t testing.TB, dataDir string, complaints []Complaint) Audit {
 	return a
 }
 
-// Lost is the number of complaints the store does not hold in a case.
-func (a Audit) Lost() int { return a.Missing + a.WithoutCase }
+// Lost is the number of complaints the store does not hold, whole, in a
+// case.
+func (a Audit) Lost() int { return a.Missing + a.WithoutCase + a.Altered }

@@ -106,7 +106,10 @@ func CrashRound(t testing.TB, bin string, n, kills int, r *rand.Rand) CrashResul
 	<-fed
 
 	out := CrashResult{Kills: kills}
-	_, err := Poll(context.Background(), 2*time.Minute, func() bool { return Count(t, d.Addr, JanUser, JanPass) >= n })
+	_, err := Poll(context.Background(), 2*time.Minute, func() bool {
+		dm.MustBeRunning()
+		return Count(t, d.Addr, JanUser, JanPass) >= n
+	})
 	out.Settled = err == nil
 	// Anything still on its way (or sent twice) lands before counting.
 	time.Sleep(2 * time.Second)

@@ -32,6 +32,7 @@ func (s *suite) crash(t *testing.T) {
 		total.Audit.Expected += got.Audit.Expected
 		total.Audit.Missing += got.Audit.Missing
 		total.Audit.WithoutCase += got.Audit.WithoutCase
+		total.Audit.Altered += got.Audit.Altered
 		total.Audit.DuplicateCases += got.Audit.DuplicateCases
 		total.Audit.Unacknowledged += got.Audit.Unacknowledged
 		total.Audit.NotSent += got.Audit.NotSent
@@ -45,7 +46,7 @@ func (s *suite) crash(t *testing.T) {
 	const sc = "crash"
 	rep := s.report
 	rep.Note(sc, "rounds × complaints, SIGKILLs", fmt.Sprintf("%d × %d, %d kills", sizes.CrashRounds, sizes.CrashComplaints, total.Kills), "", true)
-	rep.Check(t, sc, "complaints not in exactly one case", total.Audit.Lost(), "0", total.Audit.Lost() == 0)
+	rep.Check(t, sc, "complaints not in exactly one case, whole", total.Audit.Lost(), "0", total.Audit.Lost() == 0)
 	rep.Check(t, sc, "duplicate cases", total.Audit.DuplicateCases, "0", total.Audit.DuplicateCases == 0)
 	rep.Check(t, sc, "cases without an acknowledgement (store)", total.Audit.Unacknowledged+total.Audit.NotSent, "0", total.Audit.Unacknowledged+total.Audit.NotSent == 0)
 	rep.Check(t, sc, "complaints without an acknowledgement (customer's mailbox)", total.AcksMissing, "0", total.AcksMissing == 0)

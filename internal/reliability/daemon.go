@@ -97,12 +97,13 @@ type Daemon struct {
 	mu     sync.Mutex
 	cmd    *exec.Cmd
 	exited chan struct{}
-	err    error // Wait's error once exited is closed
-	peakKB int64 // highest VmHWM of any run
+	err    error   // Wait's error once exited is closed
+	peak   memPeak // of all runs
 }
 
-// StartDaemon starts `claimsd --config cfg run` and stops it (SIGTERM)
-// when the test ends.
+// StartDaemon starts `claimsd --config cfg run`, waits until it says it
+// is running (log level info or lower), and stops it (SIGTERM) when the
+// test ends. A daemon that exits instead fails the test at once.
 func StartDaemon(t testing.TB, bin, cfg string) *Daemon {
 	t.Helper()
 	d := &Daemon{Bin: bin, Config: cfg, LogPath: filepath.Join(t.TempDir(), "claimsd.log"), t: t}
@@ -113,7 +114,22 @@ func StartDaemon(t testing.TB, bin, cfg string) *Daemon {
 			t.Logf("claimsd log (last 40 lines):\n%s", d.LogTail(40))
 		}
 	})
+	for deadline := time.Now().Add(30 * time.Second); !strings.Contains(d.Log(), "claimsd running"); time.Sleep(20 * time.Millisecond) {
+		d.MustBeRunning()
+		if time.Now().After(deadline) {
+			t.Fatalf("reliability: claimsd did not say it was running within 30 s:\n%s", d.LogTail(20))
+		}
+	}
 	return d
+}
+
+// MustBeRunning fails the test at once when the daemon has exited by
+// itself, with the end of its log.
+func (d *Daemon) MustBeRunning() {
+	d.t.Helper()
+	if exited, err := d.Exited(); exited {
+		d.t.Fatalf("reliability: claimsd exited (%v):\n%s", err, d.LogTail(20))
+	}
 }
 
 // Start starts the daemon again after Kill or Stop.
@@ -134,14 +150,15 @@ func (d *Daemon) Start() {
 	if err := cmd.Start(); err != nil {
 		d.t.Fatalf("reliability: start claimsd: %v", err)
 	}
-	exited := make(chan struct{})
-	peak := samplePeak(cmd.Process.Pid)
+	exited, waited := make(chan struct{}), make(chan struct{})
+	peak := samplePeak(cmd.Process.Pid, waited)
 	go func() {
 		err := cmd.Wait()
-		kb := peak()
+		close(waited)
+		p := peak()
 		d.mu.Lock()
 		d.err = err
-		d.peakKB = max(d.peakKB, kb)
+		d.peak.hwm, d.peak.anon = max(d.peak.hwm, p.hwm), max(d.peak.anon, p.anon)
 		d.mu.Unlock()
 		close(exited)
 	}()
@@ -199,11 +216,11 @@ func (d *Daemon) Exited() (bool, error) {
 }
 
 // PeakRSS is the highest peak resident set size (VmHWM) of the runs that
-// have ended, in bytes.
-func (d *Daemon) PeakRSS() int64 {
+// have ended, and the highest anonymous memory seen, in bytes.
+func (d *Daemon) PeakRSS() (rss, anon int64) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	return d.peakKB << 10
+	return d.peak.hwm << 10, d.peak.anon << 10
 }
 
 // Log returns everything the daemon wrote.
@@ -218,47 +235,60 @@ func (d *Daemon) LogTail(n int) string {
 	return strings.Join(lines[max(0, len(lines)-n):], "\n")
 }
 
-// samplePeak samples the peak resident set size (VmHWM) of process pid
-// every 5 ms until it exits; the returned function waits for that and
-// gives the last reading in kB. rusage's ru_maxrss would also count the
-// test process, whose memory the child shares between fork and exec;
-// VmHWM is the claimsd image's own. It only grows, so the last reading is
-// the peak up to the final 5 ms.
-func samplePeak(pid int) func() int64 {
-	done := make(chan int64, 1)
-	go func() {
-		var last int64
-		for {
-			kb, alive := procHWM(pid)
-			if !alive {
-				done <- last
-				return
-			}
-			last = kb
-			time.Sleep(5 * time.Millisecond)
-		}
-	}()
-	return func() int64 { return <-done }
+// memPeak is the highest memory use seen of a process, in kB.
+type memPeak struct {
+	hwm  int64 // VmHWM: peak resident set, file pages (bbolt's mmap) included
+	anon int64 // highest RssAnon seen: the process's own memory (heap, stacks)
 }
 
-// procHWM reads VmHWM (kB) of a running process; alive is false once it
-// has exited (or is a zombie).
-func procHWM(pid int) (kb int64, alive bool) {
+// samplePeak samples the memory of process pid every 5 ms until waited is
+// closed (after the process was reaped); the returned function waits for
+// that and gives the peaks. rusage's ru_maxrss would also count the test
+// process, whose memory the child shares between fork and exec; VmHWM is
+// the claimsd image's own, and only grows, so the last reading is the
+// peak up to the final 5 ms. RssAnon is sampled: a short peak between two
+// samples can be missed.
+func samplePeak(pid int, waited <-chan struct{}) func() memPeak {
+	done := make(chan memPeak, 1)
+	go func() {
+		var peak memPeak
+		tick := time.NewTicker(5 * time.Millisecond)
+		defer tick.Stop()
+		for {
+			if m, ok := procMem(pid); ok {
+				peak.hwm, peak.anon = max(peak.hwm, m.hwm), max(peak.anon, m.anon)
+			}
+			select {
+			case <-waited:
+				done <- peak
+				return
+			case <-tick.C:
+			}
+		}
+	}()
+	return func() memPeak { return <-done }
+}
+
+// procMem reads VmHWM and RssAnon of a running process; ok is false when
+// they cannot be read (the process has exited, or is a zombie without
+// memory).
+func procMem(pid int) (m memPeak, ok bool) {
 	data, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/status")
 	if err != nil {
-		return 0, false
+		return m, false
 	}
-	s := string(data)
-	if strings.Contains(s, "State:\tZ") {
-		return 0, false
+	kb := func(v string) int64 {
+		n, _ := strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(v), " kB"), 10, 64)
+		return n
 	}
-	for _, line := range strings.Split(s, "\n") {
-		if v, ok := strings.CutPrefix(line, "VmHWM:"); ok {
-			kb, _ = strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(v), " kB"), 10, 64)
-			return kb, true
+	for _, line := range strings.Split(string(data), "\n") {
+		if v, found := strings.CutPrefix(line, "VmHWM:"); found {
+			m.hwm, ok = kb(v), true
+		} else if v, found := strings.CutPrefix(line, "RssAnon:"); found {
+			m.anon = kb(v)
 		}
 	}
-	return 0, true
+	return m, ok
 }
 
 // Run is one finished run of the binary.
@@ -266,7 +296,8 @@ type Run struct {
 	Stdout, Stderr string
 	Err            error // the exit status
 	Took           time.Duration
-	PeakRSS        int64 // bytes
+	PeakRSS        int64 // VmHWM, bytes: file pages (the store's mmap) included
+	PeakAnon       int64 // highest RssAnon sampled, bytes: the process's own memory
 }
 
 // Exec runs `claimsd --config cfg args...` to its end, measuring its time
@@ -303,10 +334,13 @@ func exec1(t testing.TB, stdout io.Writer, bin, cfg string, args ...string) Run 
 	if err := cmd.Start(); err != nil {
 		t.Fatalf("reliability: start claimsd %s: %v", strings.Join(args, " "), err)
 	}
-	peak := samplePeak(cmd.Process.Pid)
+	waited := make(chan struct{})
+	peak := samplePeak(cmd.Process.Pid, waited)
 	err := cmd.Wait()
 	took := time.Since(start)
-	return Run{Stderr: stderr.String(), Err: err, Took: took, PeakRSS: peak() << 10}
+	close(waited)
+	p := peak()
+	return Run{Stderr: stderr.String(), Err: err, Took: took, PeakRSS: p.hwm << 10, PeakAnon: p.anon << 10}
 }
 
 // MustExec is Exec failing the test on a non-zero exit.

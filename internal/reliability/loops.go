@@ -55,7 +55,7 @@ func StartListEcho(t testing.TB, d *mailtest.Dovecot, p *mailtest.Postfix, user,
 	t.Helper()
 	partner := &Partner{}
 	listID := "<reklamacje-lista." + Domain + ">"
-	start(t, d.Addr, user, pass, func(raw []byte) {
+	followInbox(t, d.Addr, user, pass, func(raw []byte) {
 		if partner.Sent() >= max*len(members) {
 			return
 		}
@@ -78,7 +78,7 @@ func StartAutoResponder(t testing.TB, d *mailtest.Dovecot, p *mailtest.Postfix, 
 	t.Helper()
 	partner := &Partner{}
 	n := 0
-	start(t, d.Addr, user, pass, func(raw []byte) {
+	followInbox(t, d.Addr, user, pass, func(raw []byte) {
 		if partner.Sent() >= max {
 			return
 		}
@@ -109,9 +109,9 @@ func returnAddress(raw []byte) string {
 	return ""
 }
 
-// start follows user's INBOX from the test's start and calls fn with each
+// followInbox follows user's INBOX from the test's start and calls fn with each
 // new message, in order, until the test ends.
-func start(t testing.TB, addr, user, pass string, fn func(raw []byte)) {
+func followInbox(t testing.TB, addr, user, pass string, fn func(raw []byte)) {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})

@@ -53,7 +53,10 @@ func complaints(from, n int, tag string) []reliability.Complaint {
 // checkAudit reports an audit's losses and duplicates as failures.
 func (s *suite) checkAudit(t *testing.T, sc string, a reliability.Audit) {
 	t.Helper()
-	s.report.Check(t, sc, "complaints lost (not in exactly one case)", fmt.Sprintf("%d of %d", a.Lost(), a.Expected), "0", a.Lost() == 0)
+	s.report.Check(t, sc, "complaints lost (not in exactly one case, whole)", fmt.Sprintf("%d of %d", a.Lost(), a.Expected), "0", a.Lost() == 0)
+	if a.Altered > 0 {
+		t.Logf("%s: %d complaints stored with other bytes than delivered (truncated?)", sc, a.Altered)
+	}
 	s.report.Check(t, sc, "duplicate cases", a.DuplicateCases, "0", a.DuplicateCases == 0)
 }
 
@@ -75,7 +78,7 @@ func (s *suite) imapCut(t *testing.T) {
 	for _, c := range cs {
 		total += len(c.Raw)
 	}
-	proxy.CutAfter(int64(2<<10+r.IntN(max(total/(cuts+1)-2<<10, 1))), cuts)
+	proxy.CutAfter(int64(4<<10+r.IntN(max(total/(cuts+1)-4<<10, 1))), cuts)
 	dir := t.TempDir()
 	cfg := reliability.Config{DataDir: filepath.Join(dir, "data"), IMAPPort: proxy.Port,
 		IMAPUser: reliability.ClaimsUser, IMAPPassword: reliability.ClaimsPass}.Write(t, dir)
@@ -87,8 +90,8 @@ func (s *suite) imapCut(t *testing.T) {
 	unmarked := reliability.Unmarked(t, d.Addr, reliability.ClaimsUser, reliability.ClaimsPass, reliability.ProcessedKeyword)
 	dm.Stop()
 	st := proxy.Stats()
-	fetchErrors := strings.Count(dm.Log(), "fetch uids")
-	s.report.Check(t, sc, "connections cut during the FETCH", fmt.Sprintf("%d (%d logged as a broken fetch)", st.Cut, fetchErrors), fmt.Sprint(cuts), st.Cut == cuts)
+	fetchErrors := strings.Count(dm.Log(), "mailbox cycle failed")
+	s.report.Check(t, sc, "connections cut during the FETCH", fmt.Sprintf("%d (%d reconnects logged)", st.Cut, fetchErrors), fmt.Sprint(cuts), st.Cut == cuts)
 	s.checkAudit(t, sc, reliability.AuditStore(t, filepath.Join(dir, "data"), cs))
 	s.report.Check(t, sc, "mails left unmarked", unmarked, "0", unmarked == 0)
 	s.report.Note(sc, fmt.Sprintf("time to take all %d (3 reconnects with backoff)", n), took.Round(100*time.Millisecond), "< 15s", ok && took < 15*time.Second)
