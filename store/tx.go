@@ -2,13 +2,14 @@ package store
 
 import (
 	"bytes"
+	"context"
 	"crypto/sha256"
 	"encoding/binary"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"slices"
-	"sort"
 	"strings"
 	"time"
 
@@ -411,7 +412,7 @@ func (t *Tx) CaseMessages(caseID string) ([]Message, error) {
 	return out, nil
 }
 
-// CaseFilter selects cases for ListCases.
+// CaseFilter selects cases for EachCase and ListCases.
 type CaseFilter struct {
 	Status string // "" for all
 	// LegalDueBy (YYYY-MM-DD) selects open cases whose legal due date is
@@ -422,58 +423,153 @@ type CaseFilter struct {
 	FirstAnswerDueBy time.Time
 }
 
-// ListCases returns cases ordered by creation time (by legal due date
-// with a deadline filter). With a status or a deadline it reads only that
-// part of an index.
+func (f CaseFilter) byDeadline() bool { return f.LegalDueBy != "" || !f.FirstAnswerDueBy.IsZero() }
+
+// ListCases returns the cases EachCase gives, in its order, all at once:
+// for callers that want few cases (a status, a deadline) or a small store.
+// A listing of the whole store reads them with DB.EachCase.
 func (t *Tx) ListCases(f CaseFilter) ([]Case, error) {
 	var out []Case
-	if f.LegalDueBy != "" || !f.FirstAnswerDueBy.IsZero() {
-		return t.casesByDeadline(f)
-	}
-	if f.Status == "" {
-		err := t.b(bCases).ForEach(func(_, v []byte) error {
-			var c Case
-			if err := json.Unmarshal(v, &c); err != nil {
-				return err
-			}
-			out = append(out, c)
-			return nil
-		})
-		sort.SliceStable(out, func(i, j int) bool {
-			if !out[i].CreatedAt.Equal(out[j].CreatedAt) {
-				return out[i].CreatedAt.Before(out[j].CreatedAt)
-			}
-			return out[i].ID < out[j].ID
-		})
-		return out, err
-	}
-	prefix := append([]byte(f.Status), 0)
-	c := t.b(bStatus).Cursor()
-	for k, _ := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, _ = c.Next() {
-		id := string(k[len(prefix)+9:])
-		cs, ok, err := t.Case(id)
-		if err != nil {
-			return nil, err
-		}
-		if ok {
-			out = append(out, cs)
-		}
+	if err := t.EachCase(f, func(c Case) error { out = append(out, c); return nil }); err != nil {
+		return nil, err
 	}
 	return out, nil
 }
 
-// ForEachCase calls fn with every case in id order, decoding one at a
-// time, so that whole-store reads (reports) hold one case rather than all
-// of them. An error from fn stops the walk and is returned.
-func (t *Tx) ForEachCase(fn func(Case) error) error {
-	return t.b(bCases).ForEach(func(k, v []byte) error {
-		var c Case
-		if err := json.Unmarshal(v, &c); err != nil {
-			return fmt.Errorf("decode case %s: %w", k, err)
+// EachCase calls fn with the cases f selects, decoding one at a time, so
+// that a listing of the whole store holds one case rather than all of
+// them. An error from fn stops the walk and is returned. The order:
+//   - without a filter, id order: by case prefix, then the year the
+//     complaint was received (the id's year), then number, which is the
+//     order the cases were opened within one prefix and year (numbers are
+//     six digits: past 999,999 cases in a year the seven-digit ones sort
+//     among the earlier ones);
+//   - with a status, the status index's: creation time, then id;
+//   - with a deadline, legal due date, then id (a deadline selects few
+//     cases: they are read from its index, then sorted).
+func (t *Tx) EachCase(f CaseFilter, fn func(Case) error) error {
+	if f.byDeadline() {
+		cases, err := t.casesByDeadline(f)
+		if err != nil {
+			return err
 		}
-		return fn(c)
-	})
+		for _, c := range cases {
+			if err := fn(c); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	return t.eachCaseAfter(f, nil, func(_ []byte, c Case) error { return fn(c) })
 }
+
+// eachCaseAfter is EachCase without a deadline, from just after the key
+// after (nil: from the first) of the bucket it walks: the cases by id,
+// or the status index. fn gets each case's key too, for a later walk to
+// resume after it.
+func (t *Tx) eachCaseAfter(f CaseFilter, after []byte, fn func(key []byte, c Case) error) error {
+	bucket, prefix := bCases, []byte(nil)
+	if f.Status != "" {
+		bucket, prefix = bStatus, append([]byte(f.Status), 0)
+	}
+	cur := t.b(bucket).Cursor()
+	k, v := cur.Seek(prefix)
+	if after != nil {
+		if k, v = cur.Seek(after); bytes.Equal(k, after) {
+			k, v = cur.Next()
+		}
+	}
+	for ; k != nil && bytes.HasPrefix(k, prefix); k, v = cur.Next() {
+		var c Case
+		if f.Status == "" {
+			if err := json.Unmarshal(v, &c); err != nil {
+				return fmt.Errorf("decode case %s: %w", k, err)
+			}
+		} else {
+			// status NUL created(8) NUL id
+			found, ok, err := t.Case(string(k[len(prefix)+9:]))
+			if err != nil {
+				return err
+			}
+			if !ok {
+				continue
+			}
+			c = found
+		}
+		if err := fn(k, c); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// casesPage is how many cases DB.EachCase reads in one transaction.
+const casesPage = 1000
+
+// EachCase calls fn with the cases f selects, in Tx.EachCase's order. It
+// reads them casesPage at a time, each page in a read transaction of its
+// own, and calls fn between transactions: a listing of the whole store
+// holds one page, and a slow reader of it (a pager, a client of the
+// control socket) keeps no transaction open, which would hold up every
+// commit that must grow the file (bbolt remaps it only when no reader is
+// open) and keep the pages freed meanwhile from being reused. A case
+// changed while the listing runs is listed as it was when its page was
+// read, and at most once; one added may or may not be listed. An error
+// from fn, or ctx ending, stops the listing and is returned.
+func (db *DB) EachCase(ctx context.Context, f CaseFilter, fn func(Case) error) error {
+	if f.byDeadline() {
+		var cases []Case
+		err := db.View(func(tx *Tx) (err error) {
+			cases, err = tx.casesByDeadline(f)
+			return err
+		})
+		if err != nil {
+			return err
+		}
+		for _, c := range cases {
+			if err := fn(c); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	pageFull := errors.New("page full")
+	page := make([]Case, 0, casesPage)
+	var after []byte
+	for {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		page = page[:0]
+		err := db.View(func(tx *Tx) error {
+			return tx.eachCaseAfter(f, after, func(k []byte, c Case) error {
+				page = append(page, c)
+				if len(page) == casesPage {
+					after = bytes.Clone(k) // bbolt's keys live only as long as the transaction
+					return pageFull
+				}
+				return nil
+			})
+		})
+		if err != nil && !errors.Is(err, pageFull) {
+			return err
+		}
+		for _, c := range page {
+			if err := fn(c); err != nil {
+				return err
+			}
+		}
+		if len(page) < casesPage {
+			return nil
+		}
+	}
+}
+
+// ForEachCase calls fn with every case in id order (EachCase without a
+// filter), decoding one at a time, so that whole-store reads (reports)
+// hold one case rather than all of them. An error from fn stops the walk
+// and is returned.
+func (t *Tx) ForEachCase(fn func(Case) error) error { return t.EachCase(CaseFilter{}, fn) }
 
 // MessageFilter selects messages kept outside cases.
 type MessageFilter struct {

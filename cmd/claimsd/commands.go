@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bufio"
 	"encoding/json"
 	"errors"
 	"flag"
@@ -9,9 +10,11 @@ import (
 	"net"
 	"os"
 	"sort"
+	"strconv"
 	"strings"
 	"text/tabwriter"
 	"time"
+	"unicode/utf8"
 
 	"github.com/claimsd/claimsd/calendar"
 	"github.com/claimsd/claimsd/config"
@@ -205,22 +208,7 @@ func (c *cli) cases(args []string) error {
 			return err
 		}
 		defer done()
-		cases, err := r.ListCases(c.ctx, f)
-		if err != nil {
-			return err
-		}
-		if cases == nil {
-			cases = []store.Case{}
-		}
-		loc := c.zone()
-		for i := range cases {
-			inZone(&cases[i], loc)
-		}
-		if *asJSON {
-			return c.printJSON(cases)
-		}
-		printCases(c.stdout, cases)
-		return nil
+		return c.listCases(r, f, *asJSON)
 	case "show":
 		fs := c.flags("cases show")
 		asJSON := fs.Bool("json", false, "print JSON")
@@ -418,30 +406,154 @@ func inZone(cs *store.Case, loc *time.Location) {
 	cs.LastMessageAt = cs.LastMessageAt.In(loc)
 }
 
-func printCases(w io.Writer, cases []store.Case) {
-	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "ID\tSTATUS\tRECEIVED\tLEGAL DUE\tMSGS\tCUSTOMER\tSUBJECT")
-	for _, cs := range cases {
-		due := cs.LegalDue
-		if cs.LegalOverdue {
-			due += " OVERDUE"
-		}
-		if cs.FirstAnswerOverdue && cs.FirstAnsweredAt.IsZero() {
-			due += " (no first answer)"
-		}
-		if cs.CustomerUnreachable {
-			due += " (unreachable)"
-		}
-		status := cs.Status
-		switch {
-		case !cs.PurgedAt.IsZero():
-			status += " (purged)"
-		case cs.Restricted:
-			status += " (restricted)"
-		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\t%s\t%s\n", cs.ID, status, cs.ReceivedAt.Format("2006-01-02 15:04"), due, cs.Messages, cs.Customer, clip(cs.Subject, 60))
+// listCases prints the cases of f as r gives them, as a table or as
+// JSON, holding one block of the table (or one case) whatever the number
+// of cases. A listing that fails part way keeps what it printed, and a
+// JSON array stays unclosed then, so that it does not parse as complete.
+func (c *cli) listCases(r reader, f store.CaseFilter, asJSON bool) error {
+	out := bufio.NewWriterSize(c.stdout, 64<<10)
+	var p casePrinter = newCaseTable(out)
+	if asJSON {
+		p = &caseJSON{w: out}
 	}
-	tw.Flush()
+	loc := c.zone()
+	err := r.EachCase(c.ctx, f, func(cs store.Case) error {
+		inZone(&cs, loc)
+		return p.Add(cs)
+	})
+	if err == nil {
+		err = p.Close()
+	}
+	if ferr := out.Flush(); err == nil {
+		err = ferr
+	}
+	return err
+}
+
+// casePrinter prints a listing of cases as it is read.
+type casePrinter interface {
+	Add(store.Case) error
+	Close() error // after the last case
+}
+
+// caseJSON prints cases as the JSON array printJSON makes of a slice of
+// them, with the same indentation, one element at a time.
+type caseJSON struct {
+	w io.Writer
+	n int
+}
+
+func (j *caseJSON) Add(cs store.Case) error {
+	data, err := json.MarshalIndent(cs, "  ", "  ")
+	if err != nil {
+		return fmt.Errorf("encode case %s: %w", cs.ID, err)
+	}
+	sep := ",\n  "
+	if j.n == 0 {
+		sep = "[\n  "
+	}
+	j.n++
+	if _, err := io.WriteString(j.w, sep); err != nil {
+		return err
+	}
+	_, err = j.w.Write(data)
+	return err
+}
+
+func (j *caseJSON) Close() error {
+	end := "\n]\n"
+	if j.n == 0 {
+		end = "[]\n"
+	}
+	_, err := io.WriteString(j.w, end)
+	return err
+}
+
+// caseTableBlock is how many rows caseTable holds before printing them.
+const caseTableBlock = 1000
+
+// caseTablePadding is the space between columns.
+const caseTablePadding = 2
+
+// caseTable prints cases as the `cases list` table: the columns of
+// text/tabwriter (each as wide as its widest cell, plus two spaces). A
+// tabwriter holds every row until it is flushed, to size the columns;
+// caseTable prints every caseTableBlock rows, sizing the columns by the
+// rows so far, so a column only widens, from the block where a wider
+// cell first appears. A table of one block is the tabwriter's.
+type caseTable struct {
+	w      io.Writer
+	widths []int      // of each column but the last, in runes, padding included
+	rows   [][]string // not yet printed
+	line   []byte
+}
+
+func newCaseTable(w io.Writer) *caseTable {
+	header := []string{"ID", "STATUS", "RECEIVED", "LEGAL DUE", "MSGS", "CUSTOMER", "SUBJECT"}
+	return &caseTable{w: w, widths: make([]int, len(header)-1), rows: [][]string{header}}
+}
+
+func (t *caseTable) Add(cs store.Case) error {
+	due := cs.LegalDue
+	if cs.LegalOverdue {
+		due += " OVERDUE"
+	}
+	if cs.FirstAnswerOverdue && cs.FirstAnsweredAt.IsZero() {
+		due += " (no first answer)"
+	}
+	if cs.CustomerUnreachable {
+		due += " (unreachable)"
+	}
+	status := cs.Status
+	switch {
+	case !cs.PurgedAt.IsZero():
+		status += " (purged)"
+	case cs.Restricted:
+		status += " (restricted)"
+	}
+	t.rows = append(t.rows, []string{cs.ID, status, cs.ReceivedAt.Format("2006-01-02 15:04"), due,
+		strconv.Itoa(cs.Messages), cs.Customer, clip(cs.Subject, 60)})
+	if len(t.rows) < caseTableBlock {
+		return nil
+	}
+	return t.print()
+}
+
+func (t *caseTable) Close() error { return t.print() }
+
+// print prints the rows held and forgets them.
+func (t *caseTable) print() error {
+	for _, row := range t.rows {
+		for i, cell := range row[:len(t.widths)] {
+			t.widths[i] = max(t.widths[i], utf8.RuneCountInString(cell)+caseTablePadding)
+		}
+	}
+	for _, row := range t.rows {
+		t.line = t.line[:0]
+		for i, cell := range row[:len(t.widths)] {
+			t.line = append(t.line, cell...)
+			for range t.widths[i] - utf8.RuneCountInString(cell) {
+				t.line = append(t.line, ' ')
+			}
+		}
+		t.line = append(append(t.line, row[len(t.widths)]...), '\n')
+		if _, err := t.w.Write(t.line); err != nil {
+			return err
+		}
+	}
+	t.rows = t.rows[:0]
+	return nil
+}
+
+// printCases prints cases as `cases list` does.
+func printCases(w io.Writer, cases []store.Case) error {
+	t := newCaseTable(w)
+	for _, cs := range cases {
+		if err := t.Add(cs); err != nil {
+			return err
+		}
+	}
+	return t.Close()
 }
 
 func printCase(w io.Writer, v caseView) {

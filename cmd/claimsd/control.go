@@ -1,10 +1,12 @@
 package main
 
 import (
+	"bufio"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -39,7 +41,9 @@ type statsView struct {
 // reader is what the read-only commands need; served by the store
 // directly or by the daemon over the socket.
 type reader interface {
-	ListCases(ctx context.Context, f store.CaseFilter) ([]store.Case, error)
+	// EachCase calls fn with the cases f selects as they are read, in
+	// store.Tx.EachCase's order; an error from fn stops the listing.
+	EachCase(ctx context.Context, f store.CaseFilter, fn func(store.Case) error) error
 	ShowCase(ctx context.Context, id string) (caseView, error)
 	ListMessages(ctx context.Context, f store.MessageFilter) ([]store.Message, error)
 	Stats(ctx context.Context) (statsView, error)
@@ -98,12 +102,74 @@ func (r storeReader) RetryOutbox(_ context.Context, id uint64) (it store.OutboxI
 	return it, err
 }
 
-func (r storeReader) ListCases(_ context.Context, f store.CaseFilter) (out []store.Case, err error) {
-	err = r.db.View(func(tx *store.Tx) error {
-		out, err = tx.ListCases(f)
-		return err
+// EachCase reads the cases a page at a time and calls fn between the
+// pages' transactions (store.DB.EachCase): however long fn takes, no
+// transaction stays open.
+func (r storeReader) EachCase(ctx context.Context, f store.CaseFilter, fn func(store.Case) error) error {
+	return r.db.EachCase(ctx, f, fn)
+}
+
+// casesErrorTrailer carries the error that stopped a listing of cases
+// the daemon had begun to stream: the status line went out with the
+// first cases. The array is then left unclosed, so that no client, of
+// this version or an older one, takes the listing for complete.
+const casesErrorTrailer = "X-Claimsd-Error"
+
+// serveCases streams the cases of the query's filter (GET /v1/cases) as
+// one JSON array, element by element, as the store gives them: the
+// daemon holds one page of cases whatever the store's size. The array is
+// the one daemons before streaming sent whole, so CLIs of either version
+// read it.
+func (r storeReader) serveCases(w http.ResponseWriter, req *http.Request, log *slog.Logger) {
+	f, err := caseFilterOf(req.URL.Query())
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusBadRequest)
+		return
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Trailer", casesErrorTrailer)
+	out := bufio.NewWriterSize(w, 32<<10)
+	out.WriteByte('[')
+	n := 0
+	var sendErr error // the client stopped reading
+	err = r.EachCase(req.Context(), f, func(c store.Case) error {
+		data, err := json.Marshal(c)
+		if err != nil {
+			return fmt.Errorf("encode case %s: %w", c.ID, err)
+		}
+		if n > 0 {
+			out.WriteByte(',')
+		}
+		n++
+		_, sendErr = out.Write(data)
+		return sendErr
 	})
-	return out, err
+	if err == nil {
+		out.WriteString("]\n")
+		sendErr = out.Flush()
+	}
+	switch {
+	case sendErr != nil || req.Context().Err() != nil:
+		// A pager quit, `| head` had enough, Ctrl-C: nothing to report.
+		log.Debug("listing of cases ended early: the client stopped reading", "cases_sent", n)
+	case err != nil:
+		log.Error("listing of cases failed", "cases_sent", n, "err", err)
+		out.Flush()
+		w.Header().Set(casesErrorTrailer, strings.Join(strings.Fields(err.Error()), " "))
+	}
+}
+
+// caseFilterOf reads the filter of GET /v1/cases from its query.
+func caseFilterOf(q url.Values) (store.CaseFilter, error) {
+	f := store.CaseFilter{Status: q.Get("status"), LegalDueBy: q.Get("legal_due_by")}
+	if v := q.Get("first_answer_due_by"); v != "" {
+		t, err := time.Parse(time.RFC3339Nano, v)
+		if err != nil {
+			return f, fmt.Errorf("bad first_answer_due_by %q: want RFC 3339", v)
+		}
+		f.FirstAnswerDueBy = t
+	}
+	return f, nil
 }
 
 func (r storeReader) ShowCase(_ context.Context, id string) (v caseView, err error) {
@@ -181,18 +247,7 @@ func startControl(path string, r storeReader, log *slog.Logger) (*control, error
 		json.NewEncoder(w).Encode(v)
 	}
 	mux.HandleFunc("GET /v1/cases", func(w http.ResponseWriter, req *http.Request) {
-		q := req.URL.Query()
-		f := store.CaseFilter{Status: q.Get("status"), LegalDueBy: q.Get("legal_due_by")}
-		if v := q.Get("first_answer_due_by"); v != "" {
-			t, err := time.Parse(time.RFC3339Nano, v)
-			if err != nil {
-				http.Error(w, "bad first_answer_due_by", http.StatusBadRequest)
-				return
-			}
-			f.FirstAnswerDueBy = t
-		}
-		v, err := r.ListCases(req.Context(), f)
-		reply(w, v, err)
+		r.serveCases(w, req, log)
 	})
 	mux.HandleFunc("GET /v1/cases/{id}", func(w http.ResponseWriter, req *http.Request) {
 		v, err := r.ShowCase(req.Context(), req.PathValue("id"))
@@ -262,10 +317,13 @@ func (c *control) Close() error {
 var errBadRequest = errors.New("refused")
 
 // socketReader is the CLI's side of the socket.
-type socketReader struct{ client *http.Client }
+type socketReader struct {
+	client *http.Client
+	socket string // for the requests that take as long as the store is big (longRequest)
+}
 
 func dialControl(path string) socketReader {
-	return socketReader{client: &http.Client{
+	return socketReader{socket: path, client: &http.Client{
 		Timeout: 30 * time.Second,
 		Transport: &http.Transport{DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
 			var d net.Dialer
@@ -303,7 +361,10 @@ func (s socketReader) do(ctx context.Context, method, path string, q url.Values,
 	return json.NewDecoder(resp.Body).Decode(v)
 }
 
-func (s socketReader) ListCases(ctx context.Context, f store.CaseFilter) (out []store.Case, err error) {
+// EachCase decodes the daemon's array of cases element by element as it
+// arrives, calling fn with each: the CLI holds one case, and a listing
+// of the whole store has no time limit but ctx's.
+func (s socketReader) EachCase(ctx context.Context, f store.CaseFilter, fn func(store.Case) error) error {
 	q := url.Values{}
 	if f.Status != "" {
 		q.Set("status", f.Status)
@@ -314,7 +375,49 @@ func (s socketReader) ListCases(ctx context.Context, f store.CaseFilter) (out []
 	if !f.FirstAnswerDueBy.IsZero() {
 		q.Set("first_answer_due_by", f.FirstAnswerDueBy.Format(time.RFC3339Nano))
 	}
-	return out, s.get(ctx, "/v1/cases", q, &out)
+	path := "/v1/cases"
+	if len(q) > 0 {
+		path += "?" + q.Encode()
+	}
+	resp, err := longRequest(ctx, s.socket, path)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	dec := json.NewDecoder(resp.Body)
+	tok, err := dec.Token()
+	switch {
+	case err != nil:
+		return casesCutShort(resp, err)
+	case tok == nil:
+		return nil // null: a daemon from before streaming, with no case
+	case tok != json.Delim('['):
+		return fmt.Errorf("read the daemon's list of cases: want a JSON array, got %v", tok)
+	}
+	for dec.More() {
+		var c store.Case
+		if err := dec.Decode(&c); err != nil {
+			return casesCutShort(resp, err)
+		}
+		if err := fn(c); err != nil {
+			return err
+		}
+	}
+	if _, err := dec.Token(); err != nil { // the closing ], missing when cut short
+		return casesCutShort(resp, err)
+	}
+	return nil
+}
+
+// casesCutShort is the error of a listing that ended before its array
+// did: the daemon's own error, from the trailer that follows the body,
+// when it sent one.
+func casesCutShort(resp *http.Response, err error) error {
+	io.Copy(io.Discard, io.LimitReader(resp.Body, 1<<20))
+	if msg := resp.Trailer.Get(casesErrorTrailer); msg != "" {
+		return fmt.Errorf("the daemon stopped listing cases: %s (see its log)", msg)
+	}
+	return fmt.Errorf("read the daemon's list of cases: %w", err)
 }
 
 func (s socketReader) ShowCase(ctx context.Context, id string) (v caseView, err error) {

@@ -304,12 +304,18 @@ func waitCommitted(ctx context.Context, d *daemon, before intake.Stats, timeout 
 func printDemoOutcome(w io.Writer, db *store.DB) error {
 	r := storeReader{db: db}
 	ctx := context.Background()
-	cases, err := r.ListCases(ctx, store.CaseFilter{})
+	var cases []store.Case
+	err := r.EachCase(ctx, store.CaseFilter{}, func(c store.Case) error {
+		cases = append(cases, c)
+		return nil
+	})
 	if err != nil {
 		return err
 	}
 	fmt.Fprintf(w, "%d cases:\n", len(cases))
-	printCases(w, cases)
+	if err := printCases(w, cases); err != nil {
+		return err
+	}
 	for _, cs := range cases {
 		v, err := r.ShowCase(ctx, cs.ID)
 		if err != nil {
