@@ -3,10 +3,12 @@
 // legal and first-answer deadlines were met, how long first answers took in
 // working hours, the backlog by age, breakdowns by category, remedy,
 // product and specialist, and defects that come back (the same product or
-// serial number in several cases). Compute is a pure function over case
-// values; Text, CSV, JSON, XLSX and Chart render its result. Reading the
-// store and mailing the report belong to the callers (cmd/claimsd,
-// outbox).
+// serial number in several cases). A Builder makes the figures out of
+// cases given one at a time, holding only what the figures need, so that
+// a report over the whole store does not hold the store; Compute does the
+// same over a slice. Text, CSV, JSON, XLSX and Chart render the result.
+// Reading the store and mailing the report belong to the callers
+// (cmd/claimsd, outbox).
 package report
 
 import (
@@ -252,7 +254,6 @@ const (
 
 // caseFacts is what one case contributes to the figures, decided once.
 type caseFacts struct {
-	c        *Case
 	opened   bool // received in the period
 	closed   bool // closed in the period
 	open     bool // open at AsOf
@@ -278,67 +279,122 @@ const (
 	pending
 )
 
-// Compute makes the figures of period p from cases at now. It is pure: the
-// same cases, period, settings and now give the same figures.
+// Builder makes the figures of one period out of cases given one at a
+// time, so that a report over the whole store holds what the figures need
+// rather than every case: counters, the times to first answer of the cases
+// answered in the period, the breakdown rows of the cases that count in it
+// and, for repeat defects, the case ids of every product and serial number
+// named up to the period's end. The order the cases come in matters only
+// to how a breakdown key is spelt (as first written).
+type Builder struct {
+	set              Settings
+	loc              *time.Location
+	start, end, asOf time.Time
+	today            calendar.Date // the date of asOf
+	f                Figures
+	times            []time.Duration
+	ageRanges        []ageRange
+	ages             []AgeBucket // the open cases by ageRanges
+	byCategory       breakdown
+	byRemedy         breakdown
+	byProduct        breakdown
+	bySpecialist     breakdown
+	repeats          map[repeatKey]*repeatGroup
+}
+
+// NewBuilder starts the figures of period p seen at now.
 //
 // A case reopened after AsOf counts as open at AsOf (cases keep their
 // current closing time, not the history of their statuses).
-func Compute(cases []Case, p Period, set Settings, now time.Time) Figures {
+func NewBuilder(p Period, set Settings, now time.Time) *Builder {
 	loc := set.Calendar.Location()
 	start, end := p.Bounds(loc)
 	asOf := end
 	if now.Before(end) {
 		asOf = now
 	}
-	f := Figures{From: p.From, To: p.To, AsOf: asOf.In(loc)}
-	// facts are the cases that count in the period; named every case
-	// received by its end that names a product or serial number.
-	var facts []caseFacts
-	var named []*Case
-	var times []time.Duration
-	today := calendar.DateOf(asOf, loc)
-	for i := range cases {
-		c := &cases[i]
-		if c.MergedInto != "" {
-			if !c.ReceivedAt.Before(start) && c.ReceivedAt.Before(end) {
-				f.Merged++
-			}
-			continue
-		}
-		cf := judge(c, start, end, asOf, set)
-		if cf.opened {
-			f.Opened++
-		}
-		if cf.closed {
-			f.Closed++
-		}
-		count(&f.Legal, cf.legal)
-		count(&f.FirstAnswer, cf.first)
-		if cf.answered {
-			times = append(times, cf.took)
-		}
-		if cf.open {
-			f.Backlog.Open++
-			if !c.LegalDue.IsZero() && c.LegalDue.Before(today) {
-				f.Backlog.LegalOverdue++
-			}
-		}
-		if cf.contributes() {
-			facts = append(facts, cf)
-		}
-		if len(c.Products)+len(c.Serials) > 0 && c.ReceivedAt.Before(end) {
-			named = append(named, c)
-		}
+	b := &Builder{
+		set: set, loc: loc, start: start, end: end, asOf: asOf, today: calendar.DateOf(asOf, loc),
+		f:            Figures{From: p.From, To: p.To, AsOf: asOf.In(loc)},
+		ageRanges:    ageRanges(),
+		byCategory:   newBreakdown(nil),
+		byRemedy:     newBreakdown(nil),
+		byProduct:    newBreakdown(nil),
+		bySpecialist: newBreakdown(set.Names),
+		repeats:      map[repeatKey]*repeatGroup{},
 	}
+	for _, r := range b.ageRanges {
+		b.ages = append(b.ages, AgeBucket{Days: r.label})
+	}
+	return b
+}
+
+// Add counts case c in the figures. Of c it keeps at most the spellings
+// of its breakdown keys when they are new and, when it names a product or
+// serial number, its id and time of receipt (for repeat defects).
+func (b *Builder) Add(c Case) { b.add(&c) }
+
+// add is Add without copying c, which it neither changes nor keeps.
+func (b *Builder) add(c *Case) {
+	if c.MergedInto != "" {
+		if !c.ReceivedAt.Before(b.start) && c.ReceivedAt.Before(b.end) {
+			b.f.Merged++
+		}
+		return
+	}
+	cf := judge(c, b.start, b.end, b.asOf, b.set)
+	if cf.opened {
+		b.f.Opened++
+	}
+	if cf.closed {
+		b.f.Closed++
+	}
+	count(&b.f.Legal, cf.legal)
+	count(&b.f.FirstAnswer, cf.first)
+	if cf.answered {
+		b.times = append(b.times, cf.took)
+	}
+	if cf.open {
+		b.f.Backlog.Open++
+		if !c.LegalDue.IsZero() && c.LegalDue.Before(b.today) {
+			b.f.Backlog.LegalOverdue++
+		}
+		b.countAge(c.ReceivedAt)
+	}
+	if cf.contributes() {
+		b.byCategory.add(cf, c.Category)
+		b.byRemedy.add(cf, c.Remedy)
+		b.byProduct.add(cf, distinct(c.Products)...)
+		b.bySpecialist.add(cf, c.Assignee)
+	}
+	if len(c.Products)+len(c.Serials) > 0 && c.ReceivedAt.Before(b.end) {
+		b.addNamed(c)
+	}
+}
+
+// Figures returns the figures of the cases added so far. The builder can
+// take more cases afterwards.
+func (b *Builder) Figures() Figures {
+	f := b.f
 	f.Legal.OnTime, f.FirstAnswer.OnTime = ratio(f.Legal), ratio(f.FirstAnswer)
-	f.TimeToFirstAnswer = summarise(times)
-	f.Backlog.Ages = ages(facts, asOf, loc)
-	f.ByCategory = breakdown(facts, func(c *Case) []string { return []string{c.Category} }, nil)
-	f.ByRemedy = breakdown(facts, func(c *Case) []string { return []string{c.Remedy} }, nil)
-	f.ByProduct = breakdown(facts, func(c *Case) []string { return distinct(c.Products) }, nil)
-	f.BySpecialist = breakdown(facts, func(c *Case) []string { return []string{c.Assignee} }, set.Names)
-	f.RepeatDefects = repeats(named, start)
+	f.TimeToFirstAnswer = summarise(b.times)
+	f.Backlog.Ages = slices.Clone(b.ages)
+	f.ByCategory = b.byCategory.rows()
+	f.ByRemedy = b.byRemedy.rows()
+	f.ByProduct = b.byProduct.rows()
+	f.BySpecialist = b.bySpecialist.rows()
+	f.RepeatDefects = b.repeatRows()
 	return f
+}
+
+// Compute makes the figures of period p from cases at now. It is pure: the
+// same cases, period, settings and now give the same figures.
+func Compute(cases []Case, p Period, set Settings, now time.Time) Figures {
+	b := NewBuilder(p, set, now)
+	for i := range cases {
+		b.add(&cases[i])
+	}
+	return b.Figures()
 }
 
 // judge decides what case c contributes to the period [start, end) seen
@@ -346,7 +402,7 @@ func Compute(cases []Case, p Period, set Settings, now time.Time) Figures {
 func judge(c *Case, start, end, asOf time.Time, set Settings) caseFacts {
 	loc := set.Calendar.Location()
 	in := func(t time.Time) bool { return !t.IsZero() && !t.Before(start) && t.Before(end) }
-	cf := caseFacts{c: c, opened: in(c.ReceivedAt), closed: in(c.ClosedAt) && store.IsClosingStatus(c.Status)}
+	cf := caseFacts{opened: in(c.ReceivedAt), closed: in(c.ClosedAt) && store.IsClosingStatus(c.Status)}
 	cf.open = !c.ReceivedAt.After(asOf) &&
 		(store.IsOpenStatus(c.Status) || c.ClosedAt.After(asOf))
 	if !c.LegalDue.IsZero() {
@@ -435,28 +491,17 @@ func rank(ts []time.Duration, p int) time.Duration {
 
 func hours(d time.Duration) float64 { return math.Round(d.Hours()*100) / 100 }
 
-// ages puts the open cases in their age buckets: calendar days from the
-// date of receipt to the date of asOf, as the law counts days.
-func ages(facts []caseFacts, asOf time.Time, loc *time.Location) []AgeBucket {
-	defs := ageRanges()
-	out := make([]AgeBucket, len(defs))
-	for i, b := range defs {
-		out[i].Days = b.label
-	}
-	today := calendar.DateOf(asOf, loc)
-	for _, cf := range facts {
-		if !cf.open {
-			continue
-		}
-		age := daysBetween(calendar.DateOf(cf.c.ReceivedAt, loc), today)
-		for i, b := range defs {
-			if age >= b.min && (b.max < 0 || age <= b.max) {
-				out[i].Count++
-				break
-			}
+// countAge puts an open case received at received in its age bucket:
+// calendar days from the date of receipt to the date of AsOf, as the law
+// counts days.
+func (b *Builder) countAge(received time.Time) {
+	age := daysBetween(calendar.DateOf(received, b.loc), b.today)
+	for i, r := range b.ageRanges {
+		if age >= r.min && (r.max < 0 || age <= r.max) {
+			b.ages[i].Count++
+			return
 		}
 	}
-	return out
 }
 
 // daysBetween counts calendar days from a to b.
@@ -464,50 +509,65 @@ func daysBetween(a, b calendar.Date) int {
 	return int(b.Start(time.UTC).Sub(a.Start(time.UTC)) / (24 * time.Hour))
 }
 
-// breakdown groups the contributions of facts (cases that count in the
-// period) by the keys keysOf gives (a case with several products counts
-// for each). Keys are matched ignoring case and spacing and shown as first
-// written. Rows are ordered by cases opened, then open, then key, with the
-// row of no key last.
-func breakdown(facts []caseFacts, keysOf func(*Case) []string, names map[string]string) []Row {
-	type group struct {
-		row   Row
-		times []time.Duration
+// breakdown groups the contributions of the cases that count in the
+// period by their keys (a case with several products counts for each).
+// Keys are matched ignoring case and spacing and shown as first written.
+type breakdown struct {
+	// names are the display names of keys (specialists), nil for none.
+	names  map[string]string
+	groups map[string]*breakdownGroup // by normalised key
+	order  []string                   // normalised keys as first met
+}
+
+// breakdownGroup is one key's row and the times to first answer of its
+// cases first answered in the period, for the row's median.
+type breakdownGroup struct {
+	row   Row
+	times []time.Duration
+}
+
+func newBreakdown(names map[string]string) breakdown {
+	return breakdown{names: names, groups: map[string]*breakdownGroup{}}
+}
+
+// add counts cf, a case that counts in the period, in the rows of its
+// keys; a case without any (no product named) in the row of none.
+func (bd *breakdown) add(cf caseFacts, keys ...string) {
+	if len(keys) == 0 {
+		keys = []string{""}
 	}
-	byKey := map[string]*group{}
-	var order []string
-	for _, cf := range facts {
-		keys := keysOf(cf.c)
-		if len(keys) == 0 {
-			keys = []string{""}
+	for _, k := range keys {
+		nk := normalise(k)
+		g := bd.groups[nk]
+		if g == nil {
+			g = &breakdownGroup{row: Row{Key: strings.Join(strings.Fields(k), " "), Name: bd.names[k]}}
+			bd.groups[nk] = g
+			bd.order = append(bd.order, nk)
 		}
-		for _, k := range keys {
-			nk := normalise(k)
-			g := byKey[nk]
-			if g == nil {
-				g = &group{row: Row{Key: strings.Join(strings.Fields(k), " "), Name: names[k]}}
-				byKey[nk] = g
-				order = append(order, nk)
-			}
-			r := &g.row
-			r.Opened += b2i(cf.opened)
-			r.Closed += b2i(cf.closed)
-			r.Open += b2i(cf.open)
-			r.LegalMet += b2i(cf.legal == met)
-			r.LegalMissed += b2i(cf.legal == missed)
-			r.FirstAnswerMet += b2i(cf.first == met)
-			r.FirstAnswerMissed += b2i(cf.first == missed)
-			if cf.answered {
-				r.Answered++
-				g.times = append(g.times, cf.took)
-			}
+		r := &g.row
+		r.Opened += b2i(cf.opened)
+		r.Closed += b2i(cf.closed)
+		r.Open += b2i(cf.open)
+		r.LegalMet += b2i(cf.legal == met)
+		r.LegalMissed += b2i(cf.legal == missed)
+		r.FirstAnswerMet += b2i(cf.first == met)
+		r.FirstAnswerMissed += b2i(cf.first == missed)
+		if cf.answered {
+			r.Answered++
+			g.times = append(g.times, cf.took)
 		}
 	}
+}
+
+// rows are the breakdown's rows ordered by cases opened, then open, then
+// key, with the row of no key last.
+func (bd *breakdown) rows() []Row {
 	out := []Row{}
-	for _, k := range order {
-		g := byKey[k]
-		g.row.MedianHours = summarise(g.times).MedianHours
-		out = append(out, g.row)
+	for _, k := range bd.order {
+		g := bd.groups[k]
+		row := g.row
+		row.MedianHours = summarise(g.times).MedianHours
+		out = append(out, row)
 	}
 	slices.SortStableFunc(out, func(a, b Row) int {
 		if (a.Key == "") != (b.Key == "") {
@@ -518,45 +578,83 @@ func breakdown(facts []caseFacts, keysOf func(*Case) []string, names map[string]
 	return out
 }
 
-// repeats finds products and serial numbers named in more than one of
-// cases (received before the period's end), at least one of them received
-// at or after start. Cases are listed oldest first; groups by number of
-// cases, most first.
-func repeats(cases []*Case, start time.Time) []Repeat {
-	type key struct{ kind, value string }
-	groups := map[key]*Repeat{}
-	var order []key
-	cases = slices.Clone(cases)
-	slices.SortStableFunc(cases, func(a, b *Case) int {
-		return cmp.Or(a.ReceivedAt.Compare(b.ReceivedAt), cmp.Compare(a.ID, b.ID))
-	})
-	for _, c := range cases {
-		for _, kv := range []struct {
-			kind   string
-			values []string
-		}{{RepeatProduct, c.Products}, {RepeatSerial, c.Serials}} {
-			for _, v := range distinct(kv.values) {
-				k := key{kv.kind, normalise(v)}
-				g := groups[k]
-				if g == nil {
-					g = &Repeat{Kind: kv.kind, Value: strings.Join(strings.Fields(v), " ")}
-					groups[k] = g
-					order = append(order, k)
-				}
-				g.Cases = append(g.Cases, c.ID)
-				if !c.ReceivedAt.Before(start) {
-					g.InPeriod++
-				}
+// repeatKey is a product or serial number as matched: its Repeat kind and
+// its normalised value.
+type repeatKey struct{ kind, value string }
+
+// repeatGroup is the cases received by the period's end that name one
+// product or serial number. A key named once costs its first case and no
+// list, since most products and serial numbers never come back.
+type repeatGroup struct {
+	value  string    // as written by the oldest case
+	oldest namedCase // the case that comes first in Repeat.Cases
+	// more are the other cases in the order added, nil while there are
+	// none.
+	more     []namedCase
+	inPeriod int // of all, how many were received in the period
+}
+
+// namedCase is what a repeat group keeps of a case: what orders it in
+// Repeat.Cases.
+type namedCase struct {
+	id       string
+	received time.Time
+}
+
+// compare orders cases oldest first, then by id. Cases it finds equal
+// (the same id, which a store never repeats) list the same; of them the
+// first added gives a repeat's spelling, as a stable sort would.
+func (a namedCase) compare(b namedCase) int {
+	return cmp.Or(a.received.Compare(b.received), cmp.Compare(a.id, b.id))
+}
+
+// addNamed counts c, received before the period's end, with every product
+// and serial number it names.
+func (b *Builder) addNamed(c *Case) {
+	nc := namedCase{id: c.ID, received: c.ReceivedAt}
+	inPeriod := !c.ReceivedAt.Before(b.start)
+	for _, kv := range [...]struct {
+		kind   string
+		values []string
+	}{{RepeatProduct, c.Products}, {RepeatSerial, c.Serials}} {
+		for _, v := range distinct(kv.values) {
+			value := strings.Join(strings.Fields(v), " ")
+			k := repeatKey{kv.kind, strings.ToLower(value)} // normalise(v)
+			switch g := b.repeats[k]; {
+			case g == nil:
+				b.repeats[k] = &repeatGroup{value: value, oldest: nc, inPeriod: b2i(inPeriod)}
+			case nc.compare(g.oldest) < 0:
+				g.more = append(g.more, g.oldest)
+				g.value, g.oldest = value, nc
+				g.inPeriod += b2i(inPeriod)
+			default:
+				g.more = append(g.more, nc)
+				g.inPeriod += b2i(inPeriod)
 			}
 		}
 	}
+}
+
+// repeatRows are the products and serial numbers named in more than one
+// case, at least one of them received in the period. Cases are listed
+// oldest first; groups by number of cases, most first.
+func (b *Builder) repeatRows() []Repeat {
 	out := []Repeat{}
-	for _, k := range order {
-		if g := groups[k]; len(g.Cases) > 1 && g.InPeriod > 0 {
-			out = append(out, *g)
+	for k, g := range b.repeats {
+		if len(g.more) == 0 || g.inPeriod == 0 {
+			continue
 		}
+		named := append([]namedCase{g.oldest}, g.more...)
+		slices.SortFunc(named, namedCase.compare)
+		ids := make([]string, len(named))
+		for i, nc := range named {
+			ids[i] = nc.id
+		}
+		out = append(out, Repeat{Kind: k.kind, Value: g.value, Cases: ids, InPeriod: g.inPeriod})
 	}
-	slices.SortStableFunc(out, func(a, b Repeat) int {
+	// Kind and normalised value tell every group apart, so the order
+	// does not depend on the map's.
+	slices.SortFunc(out, func(a, b Repeat) int {
 		return cmp.Or(cmp.Compare(len(b.Cases), len(a.Cases)), cmp.Compare(a.Kind, b.Kind), cmp.Compare(normalise(a.Value), normalise(b.Value)))
 	})
 	return out

@@ -432,3 +432,49 @@ func BenchmarkCompute(b *testing.B) {
 		Compute(cases, week, set, now)
 	}
 }
+
+// TestBuilderAnyOrder feeds the fixture's cases to a Builder in several
+// orders, as a store walk may give them: the figures are the fixture's in
+// every one but for how breakdown keys are spelt (as first written: the
+// fixture writes a product two ways), repeat defects listing their cases
+// oldest first and spelt as the oldest case wrote them.
+func TestBuilderAnyOrder(t *testing.T) {
+	now := time.Date(2026, 3, 9, 7, 0, 0, 0, warsaw(t))
+	cases := fixture(t)
+	orders := map[string]func(i int) int{
+		"given":    func(i int) int { return i },
+		"reversed": func(i int) int { return len(cases) - 1 - i },
+		"rotated":  func(i int) int { return (i + len(cases)/2) % len(cases) },
+	}
+	lowerKeys := func(f Figures) Figures {
+		for _, rows := range [][]Row{f.ByCategory, f.ByRemedy, f.ByProduct, f.BySpecialist} {
+			for i := range rows {
+				rows[i].Key = strings.ToLower(rows[i].Key)
+			}
+		}
+		return f
+	}
+	for name, at := range orders {
+		t.Run(name, func(t *testing.T) {
+			b := NewBuilder(week, settings(t), now)
+			for i := range cases {
+				b.Add(cases[at(i)])
+			}
+			same(t, "figures", lowerKeys(b.Figures()), lowerKeys(fixtureFigures(t)))
+		})
+	}
+}
+
+// TestBuilderRepeatSpelling checks that a repeat defect is spelt as its
+// oldest case wrote it and lists a case received before the period, even
+// when that case comes last.
+func TestBuilderRepeatSpelling(t *testing.T) {
+	loc := warsaw(t)
+	at := func(day, hour int) time.Time { return time.Date(2026, 3, day, hour, 0, 0, 0, loc) }
+	b := NewBuilder(week, settings(t), at(9, 7))
+	b.Add(Case{ID: "c", Status: store.StatusOpen, ReceivedAt: at(4, 9), Serials: []string{"sn  77"}})
+	b.Add(Case{ID: "b", Status: store.StatusOpen, ReceivedAt: at(4, 9), Serials: []string{"Sn 77"}})
+	b.Add(Case{ID: "late", Status: store.StatusOpen, ReceivedAt: at(10, 9), Serials: []string{"SN 77"}})
+	b.Add(Case{ID: "a", Status: store.StatusOpen, ReceivedAt: at(1, 9), Serials: []string{"SN  77"}})
+	same(t, "repeats", b.Figures().RepeatDefects, []Repeat{{Kind: RepeatSerial, Value: "SN 77", Cases: []string{"a", "b", "c"}, InPeriod: 2}})
+}

@@ -199,19 +199,20 @@ func (r storeReader) serveReport(w http.ResponseWriter, req *http.Request) {
 	json.NewEncoder(w).Encode(f)
 }
 
-// computeReport reads every case and computes the figures of p.
+// computeReport computes the figures of p in one walk over every case,
+// counting each as it is read rather than holding the store.
 func computeReport(db *store.DB, set report.Settings, p report.Period, now time.Time) (report.Figures, error) {
-	var cases []report.Case
+	b := report.NewBuilder(p, set, now)
 	err := db.View(func(tx *store.Tx) error {
 		return tx.ForEachCase(func(c store.Case) error {
-			cases = append(cases, report.FromStore(c))
+			b.Add(report.FromStore(c))
 			return nil
 		})
 	})
 	if err != nil {
 		return report.Figures{}, fmt.Errorf("read cases for the report: %w", err)
 	}
-	return report.Compute(cases, p, set, now), nil
+	return b.Figures(), nil
 }
 
 // reportSettings are the figures' settings from the configuration, for
