@@ -1,13 +1,11 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
 	"net/http"
 	"sort"
-	"strings"
 	"time"
 
 	"github.com/claimsd/claimsd/classifier"
@@ -158,26 +156,7 @@ func (r storeReader) Train(_ context.Context, req trainRequest) (trainResult, er
 
 // Train sends a training run to the daemon.
 func (s socketReader) Train(ctx context.Context, req trainRequest) (res trainResult, err error) {
-	body, err := json.Marshal(req)
-	if err != nil {
-		return res, err
-	}
-	hreq, err := http.NewRequestWithContext(ctx, http.MethodPost, "http://claimsd/v1/classifier/train", bytes.NewReader(body))
-	if err != nil {
-		return res, err
-	}
-	hreq.Header.Set("Content-Type", "application/json")
-	resp, err := s.client.Do(hreq)
-	if err != nil {
-		return res, fmt.Errorf("ask the running daemon: %w", err)
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		var msg [512]byte
-		n, _ := resp.Body.Read(msg[:])
-		return res, fmt.Errorf("daemon answered %s: %s", resp.Status, strings.TrimSpace(string(msg[:n])))
-	}
-	return res, json.NewDecoder(resp.Body).Decode(&res)
+	return res, s.do(ctx, http.MethodPost, "/v1/classifier/train", nil, req, &res)
 }
 
 // maxTrainBody bounds a training request (about 20,000 typical mails).

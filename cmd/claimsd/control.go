@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -333,17 +334,30 @@ func dialControl(path string) socketReader {
 }
 
 func (s socketReader) get(ctx context.Context, path string, q url.Values, v any) error {
-	return s.do(ctx, http.MethodGet, path, q, v)
+	return s.do(ctx, http.MethodGet, path, q, nil, v)
 }
 
-func (s socketReader) do(ctx context.Context, method, path string, q url.Values, v any) error {
+// do sends one request (with body as JSON when it is not nil) and decodes
+// the daemon's JSON answer into v.
+func (s socketReader) do(ctx context.Context, method, path string, q url.Values, body, v any) error {
 	u := "http://claimsd" + path
 	if len(q) > 0 {
 		u += "?" + q.Encode()
 	}
-	req, err := http.NewRequestWithContext(ctx, method, u, nil)
+	var rd io.Reader
+	if body != nil {
+		data, err := json.Marshal(body)
+		if err != nil {
+			return err
+		}
+		rd = bytes.NewReader(data)
+	}
+	req, err := http.NewRequestWithContext(ctx, method, u, rd)
 	if err != nil {
 		return err
+	}
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
 	}
 	resp, err := s.client.Do(req)
 	if err != nil {
@@ -448,11 +462,11 @@ func (s socketReader) ListOutbox(ctx context.Context, f store.OutboxFilter) (out
 }
 
 func (s socketReader) RetryOutbox(ctx context.Context, id uint64) (it store.OutboxItem, err error) {
-	return it, s.do(ctx, http.MethodPost, "/v1/outbox/"+strconv.FormatUint(id, 10)+"/retry", nil, &it)
+	return it, s.do(ctx, http.MethodPost, "/v1/outbox/"+strconv.FormatUint(id, 10)+"/retry", nil, nil, &it)
 }
 
 func (s socketReader) SetStatus(ctx context.Context, id, status string) (c store.Case, err error) {
-	return c, s.do(ctx, http.MethodPost, "/v1/cases/"+url.PathEscape(id)+"/status", url.Values{"to": {status}}, &c)
+	return c, s.do(ctx, http.MethodPost, "/v1/cases/"+url.PathEscape(id)+"/status", url.Values{"to": {status}}, nil, &c)
 }
 
 func (s socketReader) OutboxItem(ctx context.Context, id uint64) (it store.OutboxItem, err error) {

@@ -176,11 +176,18 @@ func (c *cli) demo(args []string) error {
 		if err != nil {
 			continue
 		}
-		// Staff mail outside cases has ids like claimsd.digest.15@domain.
+		// The outbox knows why it sent each mail.
+		var it store.OutboxItem
+		if err := d.db.View(func(tx *store.Tx) (err error) {
+			it, _, err = tx.OutboxByMessageID(p.MessageID)
+			return err
+		}); err != nil {
+			return err
+		}
 		switch {
-		case strings.HasPrefix(p.MessageID, "claimsd."+outbox.PurposeDigest+"."):
+		case it.Purpose == outbox.PurposeDigest:
 			digest = p
-		case strings.HasPrefix(p.MessageID, "claimsd."+outbox.PurposeReport+".") && weeklyMail == nil:
+		case it.Purpose == outbox.PurposeReport && weeklyMail == nil:
 			weeklyMail = p // the first: the week the samples arrived in
 		}
 	}

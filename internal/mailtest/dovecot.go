@@ -183,15 +183,20 @@ func (d *Dovecot) Restart(t testing.TB) {
 func (d *Dovecot) Start(t testing.TB) {
 	t.Helper()
 	bin := requireBinary(t, "dovecot")
-	// The old listening sockets may linger for a moment in exiting children.
+	if err := startWhileAddrInUse(func() error { return d.start(bin) }); err != nil {
+		t.Fatalf("mailtest: starting Dovecot: %v", err)
+	}
+}
+
+// startWhileAddrInUse calls start until it succeeds, fails otherwise, or
+// has met a port in use for 5 s: after a stop, the old listening sockets
+// may linger for a moment in exiting children.
+func startWhileAddrInUse(start func() error) error {
 	deadline := time.Now().Add(5 * time.Second)
 	for {
-		err := d.start(bin)
-		if err == nil {
-			return
-		}
-		if !errors.Is(err, errAddrInUse) || time.Now().After(deadline) {
-			t.Fatalf("mailtest: starting Dovecot: %v", err)
+		err := start()
+		if err == nil || !errors.Is(err, errAddrInUse) || time.Now().After(deadline) {
+			return err
 		}
 		time.Sleep(100 * time.Millisecond)
 	}

@@ -460,17 +460,8 @@ postlog    unix-dgram n - n - 1 postlogd
 // throttling), so start Dovecot first.
 func (p *Postfix) Start(t testing.TB) {
 	t.Helper()
-	// The old listening sockets may linger for a moment in exiting children.
-	deadline := time.Now().Add(5 * time.Second)
-	for {
-		err := p.start()
-		if err == nil {
-			return
-		}
-		if !errors.Is(err, errAddrInUse) || time.Now().After(deadline) {
-			t.Fatalf("mailtest: starting Postfix: %v", err)
-		}
-		time.Sleep(100 * time.Millisecond)
+	if err := startWhileAddrInUse(p.start); err != nil {
+		t.Fatalf("mailtest: starting Postfix: %v", err)
 	}
 }
 
